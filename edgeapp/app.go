@@ -1,0 +1,268 @@
+// Package edgeapp wires the edge together from its configuration: logging, the security log, metrics,
+// TLS, sockets, the admin server and the SIP proxy. cmd/edge only parses flags and signals and calls it.
+package edgeapp
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/sipedge/sipedge/admin"
+	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/buildinfo"
+	"github.com/sipedge/sipedge/logging"
+	"github.com/sipedge/sipedge/secevent"
+	"github.com/sipedge/sipedge/tlsutil"
+)
+
+// Socket is one opened SIP listening socket: a stream listener (tcp, tls) or a packet conn (udp).
+type Socket struct {
+	Endpoint config.Endpoint
+	Stream   net.Listener   // raw TCP listener; TLS is layered by the proxy after admission checks
+	Packet   net.PacketConn // for udp
+}
+
+// Addr returns the bound address (useful with port 0).
+func (s Socket) Addr() net.Addr {
+	if s.Packet != nil {
+		return s.Packet.LocalAddr()
+	}
+	return s.Stream.Addr()
+}
+
+// URL returns the bound address as TRANSPORT://IP:PORT.
+func (s Socket) URL() string { return s.Endpoint.Transport + "://" + s.Addr().String() }
+
+// Close closes the socket.
+func (s Socket) Close() error {
+	if s.Packet != nil {
+		return s.Packet.Close()
+	}
+	return s.Stream.Close()
+}
+
+// App is a running edge.
+type App struct {
+	Cfg         *config.Config
+	Log         *zap.Logger
+	Level       zap.AtomicLevel
+	Sec         *secevent.Log
+	Registry    *prometheus.Registry
+	TLS         *tls.Config
+	Fingerprint string
+	Access      []Socket
+	Core        Socket
+	Admin       *admin.Server
+
+	adminLn net.Listener
+	out     io.Writer
+	closers []func() error
+	mu      sync.Mutex
+}
+
+// New builds the edge from cfg (already defaulted and validated): it creates the data dir, opens the logs,
+// loads or generates the certificate and binds every socket. Nothing is served until Run.
+func New(cfg *config.Config, stdout, logOut io.Writer) (a *App, err error) {
+	a = &App{Cfg: cfg, out: stdout}
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	a.Log, a.Level, err = logging.New(logOut, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return nil, err
+	}
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bi := buildinfo.Get()
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sipedge_build_info",
+		Help: "Build of the running edge (always 1)."}, []string{"version", "commit", "goversion"})
+	build.WithLabelValues(bi.Version, bi.Commit, bi.GoVersion).Set(1)
+	a.Registry.MustRegister(build)
+
+	a.Sec, err = secevent.Open(cfg.Path(cfg.SecurityLog.File), a.Log.Named("security"), a.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("security_log.file: %w", err)
+	}
+	a.closers = append(a.closers, a.Sec.Close)
+
+	if err := a.loadTLS(); err != nil {
+		return nil, err
+	}
+	if err := a.openSockets(); err != nil {
+		return nil, err
+	}
+	a.Admin = admin.New(a.Registry)
+	a.adminLn, err = net.Listen("tcp", cfg.Admin.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("admin.listen: %w", err)
+	}
+	a.closers = append(a.closers, a.adminLn.Close)
+	return a, nil
+}
+
+func (a *App) loadTLS() error {
+	cert, created, err := tlsutil.LoadOrCreate(a.Cfg.TLS.CertFile, a.Cfg.TLS.KeyFile, a.Cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.Log.Info("generated self-signed TLS certificate", zap.String("dir", a.Cfg.DataDir))
+	}
+	minV, err := tlsutil.MinVersion(a.Cfg.TLS.MinVersion)
+	if err != nil {
+		return err
+	}
+	a.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: minV}
+	if a.Cfg.TLS.ClientCAFile != "" {
+		pem, err := os.ReadFile(a.Cfg.Path(a.Cfg.TLS.ClientCAFile))
+		if err != nil {
+			return fmt.Errorf("tls.client_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("tls.client_ca_file: no PEM certificates in %s", a.Cfg.TLS.ClientCAFile)
+		}
+		a.TLS.ClientCAs = pool
+		a.TLS.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	a.Fingerprint = tlsutil.Fingerprint(cert.Certificate[0])
+	return nil
+}
+
+func openSocket(ep config.Endpoint) (Socket, error) {
+	s := Socket{Endpoint: ep}
+	var err error
+	if ep.Transport == "udp" {
+		s.Packet, err = net.ListenPacket("udp", ep.Addr())
+	} else {
+		s.Stream, err = net.Listen("tcp", ep.Addr())
+	}
+	return s, err
+}
+
+func (a *App) openSockets() error {
+	for i, u := range a.Cfg.Listen.Access {
+		ep, err := config.ParseEndpoint(u, true, "tls", "tcp", "udp")
+		if err != nil {
+			return fmt.Errorf("listen.access[%d]: %w", i, err)
+		}
+		s, err := openSocket(ep)
+		if err != nil {
+			return fmt.Errorf("listen.access[%d]: %w", i, err)
+		}
+		a.Access = append(a.Access, s)
+		a.closers = append(a.closers, s.Close)
+	}
+	ep, err := config.ParseEndpoint(a.Cfg.Listen.Core, true, "udp", "tcp", "tls")
+	if err != nil {
+		return fmt.Errorf("listen.core: %w", err)
+	}
+	if a.Core, err = openSocket(ep); err != nil {
+		return fmt.Errorf("listen.core: %w", err)
+	}
+	a.closers = append(a.closers, a.Core.Close)
+	return nil
+}
+
+// AdminAddr is the bound admin address.
+func (a *App) AdminAddr() string { return a.adminLn.Addr().String() }
+
+// Banner prints what an operator needs at start: version, fingerprint, addresses.
+func (a *App) Banner() {
+	fmt.Fprintf(a.out, "sipedge edge %s\n", buildinfo.Get())
+	fmt.Fprintf(a.out, "TLS certificate fingerprint: %s\n", a.Fingerprint)
+	for _, s := range a.Access {
+		fmt.Fprintf(a.out, "listening (access): %s\n", s.URL())
+	}
+	fmt.Fprintf(a.out, "listening (core):   %s\n", a.Core.URL())
+	if a.Cfg.Standalone() {
+		fmt.Fprintf(a.out, "mode: standalone registrar (no pbx.targets), users in %s\n", a.Cfg.Path(a.Cfg.Auth.UsersFile))
+	} else {
+		fmt.Fprintf(a.out, "mode: outbound proxy to %v (%s), auth %s\n", a.Cfg.PBX.Targets, a.Cfg.PBX.Mode, a.Cfg.Auth.Mode)
+	}
+	fmt.Fprintf(a.out, "admin: http://%s (/healthz /readyz /metrics)\n", a.AdminAddr())
+}
+
+// Run serves until ctx is cancelled, then drains (up to drain_timeout) and shuts down.
+func (a *App) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- a.Admin.Serve(a.adminLn) }()
+	a.Log.Info("edge started", zap.String("fingerprint", a.Fingerprint), zap.String("admin", a.AdminAddr()))
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil {
+			a.Close()
+			return fmt.Errorf("admin server: %w", err)
+		}
+	}
+	a.Log.Info("draining", zap.Duration("timeout", a.Cfg.DrainTimeout.D()))
+	dctx, cancel := context.WithTimeout(context.Background(), a.Cfg.DrainTimeout.D())
+	defer cancel()
+	a.Drain(dctx)
+	return a.Close()
+}
+
+// Drain stops taking new work and waits (until ctx ends) for calls in progress to end.
+func (a *App) Drain(ctx context.Context) {
+	a.Admin.SetDraining(true)
+}
+
+// Reload applies a new configuration where it can be applied live (log level, security log reopen);
+// fields that need a restart are reported in the log.
+func (a *App) Reload(cfg *config.Config) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	if err := a.Level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.Sec.Reopen(); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.DataDir != a.Cfg.DataDir || fmt.Sprint(cfg.Listen) != fmt.Sprint(a.Cfg.Listen) ||
+		cfg.Admin != a.Cfg.Admin || cfg.TLS != a.Cfg.TLS || cfg.Store != a.Cfg.Store {
+		a.Log.Warn("reload: data_dir, listen, admin, tls and store changes take effect after a restart")
+	}
+	a.Log.Info("configuration reloaded", zap.String("log_level", cfg.Log.Level))
+	return errors.Join(errs...)
+}
+
+// Close releases every socket and file. It is safe to call more than once.
+func (a *App) Close() error {
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	if a.Admin != nil {
+		a.Admin.Shutdown(shutdownCtx)
+	}
+	a.closeAll()
+	if a.Log != nil {
+		a.Log.Sync()
+	}
+	return nil
+}
+
+func (a *App) closeAll() {
+	a.mu.Lock()
+	cl := a.closers
+	a.closers = nil
+	a.mu.Unlock()
+	for i := len(cl) - 1; i >= 0; i-- {
+		cl[i]()
+	}
+}
