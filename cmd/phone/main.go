@@ -1,0 +1,81 @@
+// Command phone is the sipedge softphone: one-shot commands (register, call,
+// answer, history) and a daemon driven over a unix socket (daemon, ctl).
+//
+// main only wires the process (signals, exit code); run does the work and is
+// what the tests call.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sipedge/sipedge/internal/buildinfo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return // the flag package printed the help
+	}
+	if err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "phone:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+const usage = `usage: phone COMMAND [flags]
+
+commands:
+  register            register with the edge and print the registration
+  call URI            place a call, print its summary
+  answer              wait for the next incoming call, answer it, print its summary
+  daemon              keep the registration and calls; control it over a unix socket
+  ctl CMD [ARGS]      send a command to a running daemon (status, dial, answer, hangup, ...)
+  history             print the call history
+  version             print the version
+
+Run "phone COMMAND -h" for the flags of a command. Account flags (all commands
+that register): --config --account --edge --user --password --domain --ca-file
+--fingerprint --insecure --json.
+`
+
+// run executes one phone command with args (without the program name).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "register":
+		return runRegister(ctx, rest, stdout, stderr)
+	case "call":
+		return runCall(ctx, rest, stdout, stderr)
+	case "answer":
+		return runAnswer(ctx, rest, stdout, stderr)
+	case "daemon":
+		return runDaemon(ctx, rest, stdout, stderr)
+	case "ctl":
+		return runCtl(ctx, rest, stdout, stderr)
+	case "history":
+		return runHistory(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "phone", buildinfo.Get())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError(fmt.Sprintf("unknown command %q", cmd))
+}

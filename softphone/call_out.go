@@ -1,0 +1,292 @@
+package softphone
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/pion/sdp/v3"
+)
+
+// DialOptions are extra settings of an outgoing call.
+type DialOptions struct {
+	MediaOptions
+	// Headers are added to the INVITE (e.g. Replaces, Referred-By for transfers).
+	Headers []sip.Header
+	// LateOffer sends the INVITE without SDP: the peer offers in its 2xx and
+	// we answer in the ACK (for interoperability tests).
+	LateOffer bool
+	// replaces is a call of ours to hang up once this one is answered.
+	replaces *Call
+}
+
+// Dial places a call to dest (a SIP URI, user@host, a number or user on the
+// account's domain, or a contact name). It returns once the INVITE is sent;
+// follow progress with WaitAnswered, Done or the event stream.
+func (p *Phone) Dial(ctx context.Context, dest string, opts DialOptions) (*Call, error) {
+	if err := checkMediaOptions(opts.MediaOptions); err != nil {
+		return nil, err
+	}
+	f, err := p.currentFlow()
+	if err != nil {
+		return nil, err
+	}
+	target, name, err := p.ResolveDestination(dest)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.newCall(DirOut, target, name, opts.MediaOptions)
+	if err != nil {
+		return nil, err
+	}
+	c.replaces = opts.replaces
+	med, err := newMediaSession(p.localIP, p.log)
+	if err != nil {
+		return nil, err
+	}
+	c.med = med
+	c.sdp.addr = med.LocalAddr()
+	var offer []byte
+	if !opts.LateOffer {
+		if offer, err = c.sdp.offer(sdp.DirectionSendRecv); err != nil {
+			med.Close()
+			return nil, fmt.Errorf("softphone: build SDP offer: %w", err)
+		}
+	}
+	req := p.outRequest(sip.INVITE, target, target, name)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	req.AppendHeader(p.contactHeader(f, false))
+	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
+	req.AppendHeader(sip.NewHeader("Supported", "replaces, outbound"))
+	for _, h := range opts.Headers {
+		req.AppendHeader(h)
+	}
+	if offer != nil {
+		ct := sip.ContentTypeHeader("application/sdp")
+		req.AppendHeader(&ct)
+	}
+	req.SetBody(offer)
+	c.lateOffer = opts.LateOffer
+	c.invReq = req
+	p.addCall(c)
+	c.wg.Add(1)
+	go c.runOutgoing(req)
+	return c, nil
+}
+
+// runOutgoing drives the INVITE transaction: provisional responses, digest
+// challenges, CANCEL on hangup, and the 2xx (ACK, media start).
+func (c *Call) runOutgoing(req *sip.Request) {
+	defer c.wg.Done()
+	p := c.p
+	tx, err := p.cli.TransactionRequest(p.ctx, req)
+	if err != nil {
+		c.end(503, "Service Unavailable", fmt.Errorf("INVITE: %w", err))
+		return
+	}
+	c.mu.Lock()
+	c.invTx = tx
+	c.mu.Unlock()
+	var (
+		authTries     int
+		provisional   bool
+		cancelled     bool
+		cancelSent    bool
+		cancelCh      = c.cancelCh
+		cancelTimeout <-chan time.Time
+	)
+	sendCancel := func() {
+		cancelSent = true
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+			defer cancel()
+			if _, err := p.do(ctx, cancelRequest(req), nil); err != nil {
+				p.log.Warn("CANCEL failed", "call", c.id, "error", err)
+			}
+		}()
+	}
+	for {
+		select {
+		case res := <-tx.Responses():
+			switch {
+			case res.IsProvisional():
+				provisional = true
+				if cancelled && !cancelSent {
+					sendCancel()
+				}
+				if res.StatusCode == 180 || res.StatusCode == 183 {
+					c.setRinging()
+				}
+			case res.IsSuccess():
+				if cancelled {
+					// 2xx raced our CANCEL: confirm and end the session.
+					if c.establish(tx, req, res) == nil {
+						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+						_ = c.bye(ctx)
+						cancel()
+					}
+					c.end(487, "Request Terminated", nil)
+					return
+				}
+				if err := c.establish(tx, req, res); err != nil {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					_ = c.bye(ctx)
+					cancel()
+					c.end(488, "Not Acceptable Here", err)
+				}
+				return
+			case (res.StatusCode == 401 || res.StatusCode == 407) && authTries < 2 && p.acct.Password != "" && !cancelled:
+				authTries++
+				if err := p.authorize(req, res); err != nil {
+					c.end(res.StatusCode, res.Reason, err)
+					return
+				}
+				req.CSeq().SeqNo++
+				req.RemoveHeader("Via")
+				tx.Terminate()
+				if tx, err = p.cli.TransactionRequest(p.ctx, req, sipgo.ClientRequestAddVia); err != nil {
+					c.end(503, "Service Unavailable", fmt.Errorf("INVITE: %w", err))
+					return
+				}
+				c.mu.Lock()
+				c.invTx = tx
+				c.mu.Unlock()
+				provisional = false
+			default:
+				if cancelled {
+					c.end(487, "Request Terminated", nil)
+					return
+				}
+				c.end(res.StatusCode, res.Reason, &StatusError{Method: "INVITE", Code: res.StatusCode, Reason: res.Reason})
+				return
+			}
+		case <-tx.Done():
+			err := tx.Err()
+			if cancelled {
+				c.end(487, "Request Terminated", nil)
+				return
+			}
+			if err == nil {
+				err = ErrTimeout
+			}
+			c.end(408, "Request Timeout", &StatusError{Method: "INVITE", Code: 408, Reason: "Request Timeout (" + err.Error() + ")"})
+			return
+		case <-cancelCh:
+			cancelCh = nil
+			cancelled = true
+			if provisional {
+				sendCancel()
+			}
+			cancelTimeout = time.After(32 * time.Second)
+		case <-cancelTimeout:
+			c.end(487, "Request Terminated", nil)
+			return
+		case <-p.ctx.Done():
+			c.end(503, "Service Unavailable", ErrClosed)
+			return
+		}
+	}
+}
+
+// establish handles the 2xx of our INVITE: dialog, ACK, SDP answer, media.
+func (c *Call) establish(tx sip.ClientTransaction, req *sip.Request, res *sip.Response) error {
+	d, err := dialogUAC(req, res)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.dlg = d
+	c.mu.Unlock()
+	ack := d.request(c.p, sip.ACK, req.CSeq().SeqNo)
+	var (
+		neg    Negotiated
+		negErr error
+	)
+	if c.lateOffer {
+		// The 2xx carries the offer; our answer goes in the ACK.
+		var answer []byte
+		if answer, neg, negErr = c.sdp.answer(res.Body(), false); negErr == nil {
+			ct := sip.ContentTypeHeader("application/sdp")
+			ack.AppendHeader(&ct)
+			ack.SetBody(answer)
+		}
+	} else {
+		neg, negErr = c.sdp.applyAnswer(res.Body(), false)
+	}
+	if err := c.p.cli.WriteRequest(ack); err != nil {
+		return fmt.Errorf("ACK: %w", err)
+	}
+	c.mu.Lock()
+	c.ack = ack
+	c.mu.Unlock()
+	tx.OnRetransmission(func(r *sip.Response) {
+		if !r.IsSuccess() {
+			return
+		}
+		if to := r.To(); to != nil {
+			if tag, _ := to.Params.Get("tag"); tag != d.remoteTag {
+				c.p.wg.Add(1)
+				go func() {
+					defer c.p.wg.Done()
+					c.dropFork(req, r)
+				}()
+				return
+			}
+		}
+		c.resendAck()
+	})
+	if negErr != nil {
+		return negErr
+	}
+	if err := c.startMedia(neg); err != nil {
+		return err
+	}
+	c.setActive()
+	return nil
+}
+
+// resendAck answers a retransmitted 2xx.
+func (c *Call) resendAck() {
+	c.mu.Lock()
+	ack := c.ack
+	c.mu.Unlock()
+	if ack != nil {
+		_ = c.p.cli.WriteRequest(ack.Clone())
+	}
+}
+
+// cancelRequest builds the CANCEL of an INVITE (RFC 3261 section 9.1).
+func cancelRequest(inv *sip.Request) *sip.Request {
+	req := sip.NewRequest(sip.CANCEL, inv.Recipient)
+	req.AppendHeader(sip.HeaderClone(inv.Via()))
+	for _, r := range inv.GetHeaders("Route") {
+		req.AppendHeader(sip.HeaderClone(r))
+	}
+	req.AppendHeader(sip.HeaderClone(inv.From()))
+	req.AppendHeader(sip.HeaderClone(inv.To()))
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	req.SetTransport(inv.Transport())
+	req.SetDestination(inv.Destination())
+	req.Laddr = inv.Laddr
+	return req
+}
+
+// dropFork confirms and ends a second dialog created by a forked INVITE
+// answered by another device too (RFC 3261 section 13.2.2.4): ACK, then BYE.
+func (c *Call) dropFork(inv *sip.Request, res *sip.Response) {
+	d, err := dialogUAC(inv, res)
+	if err != nil {
+		return
+	}
+	if err := c.p.cli.WriteRequest(d.request(c.p, sip.ACK, inv.CSeq().SeqNo)); err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
+	defer cancel()
+	_, _ = c.p.do(ctx, d.request(c.p, sip.BYE, 0), nil)
+}

@@ -1,0 +1,49 @@
+// Package softphone is the phone engine behind the `phone` CLI: one SIP
+// account registered on a TLS (or TCP/UDP) flow to the edge with RFC 5626
+// outbound and keepalives, calls in both directions with SDES-SRTP media,
+// hold, DTMF and transfers, and an event stream for the daemon's control API
+// (package control, docs/phone-control.md).
+//
+// A Phone owns one sipgo user agent, one flow to the edge and every call on
+// it. All requests leave on the flow; the edge sends requests for the phone
+// back over the same connection (the phone runs no TLS server). When the flow
+// breaks (connection closed, or no answer to a CRLF keepalive within 10 s) the
+// phone reconnects at once (then with backoff), re-registers, and refreshes
+// the target of its calls with a re-INVITE.
+//
+// # Configuration file
+//
+// $XDG_CONFIG_HOME/sipedge/phone.yaml (every field optional except user; the
+// command-line flags override the selected account):
+//
+//	accounts:
+//	  - name: work                 # --account; default: the user
+//	    edge: tls://edge.example.com:5061   # default tls://127.0.0.1:5061; tcp:// and udp:// too
+//	    user: alice                # required
+//	    auth_user: alice           # digest user; default: user
+//	    password: secret           # or $SIPEDGE_PHONE_PASSWORD
+//	    domain: example.com        # default: the edge host
+//	    display_name: Alice
+//	    ca_file: /etc/ssl/edge-ca.pem       # trust only these CAs for the edge
+//	    fingerprint: SHA256:AB:CD:...       # pin the edge certificate (hex or base64)
+//	    insecure: false            # skip certificate verification (explicit opt-out)
+//	    srtp: required             # required (default), optional, off
+//	    codecs: [G722, PCMU, PCMA] # preference order (default as shown)
+//	    register_expires: 600s     # requested lifetime (10s..24h); refreshed at half
+//	    keepalive: 25s             # CRLF ping interval on TCP/TLS; negative disables
+//	    auto_answer: false
+//	    no_outbound: false         # omit +sip.instance, reg-id and ;ob
+//	    no_route: false            # omit the Route header naming the edge
+//	    local_ip: ""               # bind SIP/RTP here; default: the address routing to the edge
+//	contacts_file: ~/.config/sipedge/contacts.yaml   # default shown
+//	history_file: ~/.local/share/sipedge/history.jsonl
+//
+// Contacts file:
+//
+//	contacts:
+//	  - name: Bob
+//	    uri: sip:bob@example.com   # or a user/number on the account's domain: "1002"
+//
+// The data directory ($XDG_DATA_HOME/sipedge) holds the per-account RFC 5626
+// instance id (instance-<account>.uuid) and the call history.
+package softphone

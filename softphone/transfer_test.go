@@ -1,0 +1,166 @@
+package softphone
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipedge/sipedge/internal/testpeers"
+)
+
+func TestTransferBlindBaresip(t *testing.T) {
+	k := startKamailio(t, "alice", "bob", "carol")
+	bob := startBaresipAt(t, k, "bob", 1000, "auto")
+	alice := startPhone(t, kamailioAccount(k, "tls", "alice"), Options{})
+	carol := startPhone(t, kamailioAccount(k, "tcp", "carol"), Options{})
+	aEv, stopA := alice.Events(64)
+	defer stopA()
+	cEv, stopC := carol.Events(64)
+	defer stopC()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	call, err := alice.Dial(ctx, "bob", DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bwait(t, bob, testpeers.EventCallEstablished)
+	done := make(chan error, 1)
+	go func() { done <- call.Transfer(ctx, "carol") }()
+	in := waitEvent(t, cEv, EventIncoming, "", 15*time.Second)
+	if !strings.Contains(in.Remote, "bob") {
+		t.Errorf("carol's incoming call is from %q, want bob", in.Remote)
+	}
+	cc, err := carol.Call(in.Call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.Answer(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	if e := waitEvent(t, aEv, EventTransfer, call.ID(), 5*time.Second); e.State != TransferAccepted {
+		t.Errorf("first transfer event %+v", e)
+	}
+	<-call.Done()
+	if cc.Info().State != StateActive {
+		t.Errorf("carol's call state %s, want active", cc.Info().State)
+	}
+	_ = cc.Hangup(ctx)
+}
+
+// TestTransferAttended: alice talks to dave, consults carol, then connects
+// dave and carol (REFER with Replaces); carol's call with alice is replaced.
+func TestTransferAttended(t *testing.T) {
+	k := startKamailio(t, "alice", "carol", "dave")
+	alice := startPhone(t, kamailioAccount(k, "tls", "alice"), Options{})
+	carolAcct := kamailioAccount(k, "tcp", "carol")
+	carolAcct.AutoAnswer = true
+	carol := startPhone(t, carolAcct, Options{})
+	daveAcct := kamailioAccount(k, "udp", "dave")
+	daveAcct.AutoAnswer = true
+	dave := startPhone(t, daveAcct, Options{})
+	cEv, stopC := carol.Events(64)
+	defer stopC()
+	dEv, stopD := dave.Events(64)
+	defer stopD()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	toDave, err := alice.Dial(ctx, "dave", DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := toDave.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := toDave.Hold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	toCarol, err := alice.Dial(ctx, "carol", DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := toCarol.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := waitEvent(t, cEv, EventAnswered, "", 5*time.Second)
+	if err := toDave.AttendedTransfer(ctx, toCarol); err != nil {
+		t.Fatalf("attended transfer: %v", err)
+	}
+	// dave placed a new call to carol that replaced carol's call with alice.
+	var daveNew Event
+	for {
+		daveNew = waitEvent(t, dEv, EventAnswered, "", 10*time.Second)
+		if daveNew.Direction == DirOut {
+			break
+		}
+	}
+	second := waitEvent(t, cEv, EventAnswered, "", 10*time.Second)
+	if second.Call == first.Call || !strings.Contains(second.Remote, "dave") {
+		t.Errorf("carol's new call %+v, want one from dave", second)
+	}
+	waitEvent(t, cEv, EventEnded, first.Call, 5*time.Second)
+	<-toDave.Done()
+	<-toCarol.Done()
+	if n := len(alice.Calls()); n != 0 {
+		t.Errorf("alice still has %d calls", n)
+	}
+	dc, err := dave.Call(daveNew.Call)
+	if err != nil {
+		t.Fatalf("dave's call to carol is gone: %v", err)
+	}
+	_ = dc.Hangup(ctx)
+}
+
+// TestTransferAttendedBaresip: baresip is the transferee; it must call carol
+// with Replaces, which replaces carol's consultation call with alice.
+func TestTransferAttendedBaresip(t *testing.T) {
+	k := startKamailio(t, "alice", "bob", "carol")
+	bob := startBaresipAt(t, k, "bob", 1000, "auto")
+	alice := startPhone(t, kamailioAccount(k, "tls", "alice"), Options{})
+	carolAcct := kamailioAccount(k, "tcp", "carol")
+	carolAcct.AutoAnswer = true
+	carol := startPhone(t, carolAcct, Options{})
+	cEv, stopC := carol.Events(64)
+	defer stopC()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	toBob, err := alice.Dial(ctx, "bob", DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := toBob.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bwait(t, bob, testpeers.EventCallEstablished)
+	toCarol, err := alice.Dial(ctx, "carol", DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := toCarol.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := waitEvent(t, cEv, EventAnswered, "", 5*time.Second)
+	if err := toBob.AttendedTransfer(ctx, toCarol); err != nil {
+		t.Fatalf("attended transfer: %v", err)
+	}
+	second := waitEvent(t, cEv, EventAnswered, "", 10*time.Second)
+	if second.Call == first.Call || !strings.Contains(second.Remote, "bob") {
+		t.Errorf("carol's new call %+v, want one from bob", second)
+	}
+	waitEvent(t, cEv, EventEnded, first.Call, 5*time.Second)
+	<-toBob.Done()
+	cc, err := carol.Call(second.Call)
+	if err != nil {
+		t.Fatalf("carol's call with bob is gone: %v", err)
+	}
+	_ = cc.Hangup(ctx)
+}
