@@ -5,17 +5,11 @@
 package phonetest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"github.com/sipedge/sipedge/tlsutil"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -55,27 +49,18 @@ type Edge struct {
 	GrantExpires int
 }
 
-// SelfSigned returns a self-signed ECDSA certificate for 127.0.0.1.
+// SelfSigned returns a self-signed ECDSA certificate for 127.0.0.1 (made like the edge's own) and its DER.
 func SelfSigned(t testing.TB) (tls.Certificate, []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	certPEM, keyPEM, err := tlsutil.GenerateSelfSigned([]string{"127.0.0.1"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: "test-edge"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, der
+	return cert, cert.Certificate[0]
 }
 
 // trackingListener records accepted connections so the test can break them.
@@ -146,14 +131,7 @@ func (e *Edge) filter(_ sip.TransportReadProps, data []byte) ([]byte, error) {
 }
 
 // Fingerprint is the SHA-256 fingerprint of the certificate ("SHA256:AB:...").
-func (e *Edge) Fingerprint() string {
-	sum := sha256.Sum256(e.certDER)
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02X", b)
-	}
-	return "SHA256:" + strings.Join(parts, ":")
-}
+func (e *Edge) Fingerprint() string { return tlsutil.Fingerprint(e.certDER) }
 
 func (e *Edge) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if req.GetHeader("Authorization") == nil {
