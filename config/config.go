@@ -34,8 +34,9 @@ type SecurityLog struct {
 
 // Listen configures the SIP listeners.
 type Listen struct {
-	Access []string `yaml:"access" doc:"Access-side listeners facing the phones, as URLs: tls://IP:PORT, tcp://IP:PORT, udp://IP:PORT. At least one tls:// listener is required."`
-	Core   string   `yaml:"core" doc:"Core-side listener toward the PBX, as a URL (udp://, tcp:// or tls://). Its address is what the PBX sees as the edge."`
+	Access    []string `yaml:"access" doc:"Access-side listeners facing the phones, as URLs: tls://IP:PORT, tcp://IP:PORT, udp://IP:PORT. At least one tls:// listener is required."`
+	Advertise string   `yaml:"advertise" doc:"Host name or IP the phones use to reach the edge (what they resolve for tls://HOST:5061). Used in the Record-Route and Path entries sent to phones and to recognise the edge's own Route entries. Empty: the local address of the phone's connection."`
+	Core      string   `yaml:"core" doc:"Core-side listener toward the PBX, as a URL (udp:// or tcp://). Its address is what the PBX sees as the edge."`
 }
 
 // Admin configures the admin HTTP server.

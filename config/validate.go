@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Validate checks the (defaulted) configuration and returns every problem found, each with its field path.
@@ -68,8 +69,11 @@ func (c *Config) Validate() Errors {
 	if len(c.Listen.Access) > 0 && !hasTLS {
 		add("listen.access", "at least one tls:// listener is required (remote phones connect over TLS)")
 	}
-	if _, err := ParseEndpoint(c.Listen.Core, true, "udp", "tcp", "tls"); err != nil {
-		add("listen.core", "%v", err)
+	if _, err := ParseEndpoint(c.Listen.Core, true, "udp", "tcp"); err != nil {
+		add("listen.core", "%v (the core side speaks udp or tcp to the PBX)", err)
+	}
+	if a := c.Listen.Advertise; a != "" && (strings.ContainsAny(a, " \t:;@<>\"/") || len(a) > 253) {
+		add("listen.advertise", "%q is not a host name or IPv4 address (no port, no scheme)", a)
 	}
 	checkHostPort("admin.listen", c.Admin.Listen, add)
 

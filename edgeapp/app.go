@@ -21,8 +21,10 @@ import (
 	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/internal/buildinfo"
 	"github.com/sipedge/sipedge/logging"
+	"github.com/sipedge/sipedge/proxy"
 	"github.com/sipedge/sipedge/secevent"
 	"github.com/sipedge/sipedge/tlsutil"
+	"github.com/sipedge/sipedge/userdb"
 )
 
 // Socket is one opened SIP listening socket: a stream listener (tcp, tls) or a packet conn (udp).
@@ -63,6 +65,8 @@ type App struct {
 	Access      []Socket
 	Core        Socket
 	Admin       *admin.Server
+	Proxy       *proxy.Proxy
+	Users       *userdb.DB
 
 	adminLn net.Listener
 	out     io.Writer
@@ -112,7 +116,30 @@ func New(cfg *config.Config, stdout, logOut io.Writer) (a *App, err error) {
 		return nil, fmt.Errorf("admin.listen: %w", err)
 	}
 	a.closers = append(a.closers, a.adminLn.Close)
+	if err := a.newProxy(); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// newProxy builds the SIP proxy on the opened sockets.
+func (a *App) newProxy() error {
+	cfg := a.Cfg
+	if cfg.Auth.Mode == "local" || cfg.Standalone() {
+		var err error
+		if a.Users, err = userdb.Open(cfg.Path(cfg.Auth.UsersFile)); err != nil {
+			return fmt.Errorf("auth.users_file: %w", err)
+		}
+	}
+	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: a.Sec, Registerer: a.Registry,
+		TLS: a.TLS, Users: a.Users})
+	if err != nil {
+		return err
+	}
+	a.Proxy = p
+	a.closers = append(a.closers, p.Close)
+	a.Admin.AddCheck("sip", p.Ready)
+	return nil
 }
 
 func (a *App) loadTLS() error {
@@ -202,6 +229,15 @@ func (a *App) Banner() {
 func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- a.Admin.Serve(a.adminLn) }()
+	var access []proxy.Socket
+	for _, s := range a.Access {
+		access = append(access, proxy.Socket{Transport: s.Endpoint.Transport, Stream: s.Stream, Packet: s.Packet})
+	}
+	core := proxy.Socket{Transport: a.Cfg.Listen.Core, Stream: a.Core.Stream, Packet: a.Core.Packet}
+	if err := a.Proxy.Serve(access, core); err != nil {
+		a.Close()
+		return err
+	}
 	a.Log.Info("edge started", zap.String("fingerprint", a.Fingerprint), zap.String("admin", a.AdminAddr()))
 	select {
 	case <-ctx.Done():
@@ -221,6 +257,9 @@ func (a *App) Run(ctx context.Context) error {
 // Drain stops taking new work and waits (until ctx ends) for calls in progress to end.
 func (a *App) Drain(ctx context.Context) {
 	a.Admin.SetDraining(true)
+	if a.Proxy != nil {
+		a.Proxy.Drain(ctx)
+	}
 }
 
 // Reload applies a new configuration where it can be applied live (log level, security log reopen);
@@ -234,6 +273,11 @@ func (a *App) Reload(cfg *config.Config) error {
 	}
 	if err := a.Sec.Reopen(); err != nil {
 		errs = append(errs, err)
+	}
+	if a.Users != nil {
+		if err := a.Users.Reload(); err != nil {
+			errs = append(errs, fmt.Errorf("auth.users_file: %w", err))
+		}
 	}
 	if cfg.DataDir != a.Cfg.DataDir || fmt.Sprint(cfg.Listen) != fmt.Sprint(a.Cfg.Listen) ||
 		cfg.Admin != a.Cfg.Admin || cfg.TLS != a.Cfg.TLS || cfg.Store != a.Cfg.Store {

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -46,6 +47,10 @@ type DB struct {
 	path  string
 	mu    sync.RWMutex
 	users map[string]User
+
+	statMu    sync.Mutex
+	checked   time.Time // last time the file's modification time was looked at
+	loadedMod time.Time // modification time of the contents in memory
 }
 
 var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
@@ -64,8 +69,40 @@ func Open(path string) (*DB, error) {
 	return db, db.Reload()
 }
 
+// refresh reloads the file when it changed on disk (`edge user add` from another process), looking at
+// most once a second. A file that became invalid keeps the previous users in use.
+func (db *DB) refresh() {
+	db.statMu.Lock()
+	defer db.statMu.Unlock()
+	now := time.Now()
+	if now.Sub(db.checked) < time.Second {
+		return
+	}
+	db.checked = now
+	st, err := os.Stat(db.path)
+	var mod time.Time
+	if err == nil {
+		mod = st.ModTime()
+	}
+	db.mu.RLock()
+	changed := !mod.Equal(db.loadedMod)
+	db.mu.RUnlock()
+	if changed {
+		_ = db.Reload()
+	}
+}
+
 // Reload re-reads the file. On error the previous contents stay in use.
 func (db *DB) Reload() error {
+	var mod time.Time
+	if st, err := os.Stat(db.path); err == nil {
+		mod = st.ModTime()
+	}
+	defer func() {
+		db.mu.Lock()
+		db.loadedMod = mod
+		db.mu.Unlock()
+	}()
 	data, err := os.ReadFile(db.path)
 	if errors.Is(err, os.ErrNotExist) {
 		db.mu.Lock()
@@ -101,8 +138,10 @@ func (db *DB) Reload() error {
 	return nil
 }
 
-// Lookup returns the user called name.
+// Lookup returns the user called name. Changes to the file by another process are picked up within a
+// second.
 func (db *DB) Lookup(name string) (User, bool) {
+	db.refresh()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	u, ok := db.users[name]

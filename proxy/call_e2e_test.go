@@ -1,0 +1,140 @@
+package proxy_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/testpeers"
+	"github.com/sipedge/sipedge/softphone"
+)
+
+// deskPhone starts baresip registered directly at Kamailio (the user's desk phone on the LAN).
+func deskPhone(t *testing.T, k *testpeers.Kamailio, user string, tone int, answer string) *testpeers.Baresip {
+	t.Helper()
+	testpeers.Require(t, "baresip")
+	b := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: user, Password: "pw-" + user, Domain: "pbx.test",
+		Outbound: k.URI("udp"), ToneHz: tone, AnswerMode: answer, Codecs: []string{"PCMU"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.WaitEvent(ctx, testpeers.EventRegisterOK); err != nil {
+		t.Fatalf("baresip %s: %v", user, err)
+	}
+	return b
+}
+
+func waitB(t *testing.T, b *testpeers.Baresip, d time.Duration, types ...string) testpeers.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	ev, err := b.WaitEvent(ctx, types...)
+	if err != nil {
+		t.Fatalf("baresip: waiting for %v: %v", types, err)
+	}
+	return ev
+}
+
+// Done-when 3: calls both ways through the edge with audio, re-INVITE (hold/resume), BYE from either side.
+func TestCallsBothWaysThroughEdge(t *testing.T) {
+	k := startPBX(t, "alice", "bob")
+	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")} })
+	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
+	bob := deskPhone(t, k, "bob", 1000, "auto")
+	aEv, stop := alice.Events(128)
+	defer stop()
+	dir := t.TempDir()
+
+	// alice (edge, TLS) -> bob (desk phone at the PBX); bob hangs up: BYE from the core side.
+	ctx := ctxT(t, 30*time.Second)
+	rec := filepath.Join(dir, "a1.wav")
+	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call.WaitAnswered(ctx); err != nil {
+		t.Fatalf("call to bob: %v", err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	time.Sleep(1500 * time.Millisecond)
+	if err := bob.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, aEv, softphone.EventEnded, call.ID(), 5*time.Second)
+	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
+	assertTone(t, rec, 1000)
+	r, err := bob.Recordings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTone(t, r.Received, 440)
+
+	// bob -> alice: the PBX routes through the edge by Path; alice holds and resumes (re-INVITE from
+	// the access side) and hangs up (BYE from the access side).
+	time.Sleep(1100 * time.Millisecond) // baresip names recordings by the second
+	if err := bob.Dial("sip:alice@pbx.test"); err != nil {
+		t.Fatal(err)
+	}
+	in := waitEvent(t, aEv, softphone.EventIncoming, "", 10*time.Second)
+	ac, err := alice.Call(in.Call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec2 := filepath.Join(dir, "a2.wav")
+	if err := ac.Answer(&softphone.MediaOptions{Play: "tone:440", Record: rec2}); err != nil {
+		t.Fatal(err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	if err := ac.Hold(ctx); err != nil {
+		t.Fatalf("hold through the edge: %v", err)
+	}
+	if err := ac.Unhold(ctx); err != nil {
+		t.Fatalf("resume through the edge: %v", err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := ac.Hangup(ctx); err != nil {
+		t.Fatalf("hangup: %v", err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
+	assertTone(t, rec2, 1000)
+	if len(e.App.Proxy.Dialogs()) != 0 {
+		t.Errorf("dialogs left after both calls ended: %+v", e.App.Proxy.Dialogs())
+	}
+}
+
+// Done-when 3: CANCEL before answer and a busy callee, through the edge.
+func TestCancelAndBusyThroughEdge(t *testing.T) {
+	k := startPBX(t, "alice", "bob")
+	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")} })
+	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
+	bob := deskPhone(t, k, "bob", 1000, "manual")
+	aEv, stop := alice.Events(128)
+	defer stop()
+	ctx := ctxT(t, 30*time.Second)
+
+	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "silence"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallIncoming)
+	waitEvent(t, aEv, softphone.EventRinging, call.ID(), 5*time.Second)
+	if err := call.Hangup(ctx); err != nil { // CANCEL
+		t.Fatal(err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
+
+	call, err = alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "silence"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallIncoming)
+	if err := bob.Hangup(); err != nil { // rejects the ringing call
+		t.Fatal(err)
+	}
+	end := waitEvent(t, aEv, softphone.EventEnded, call.ID(), 5*time.Second)
+	if end.Code < 400 || end.Code == 408 || end.Code == 430 || end.Code == 503 {
+		t.Errorf("rejected call ended with %d %s; want the callee's rejection", end.Code, end.Reason)
+	}
+	_ = context.Background
+}

@@ -1,0 +1,322 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"go.uber.org/zap"
+)
+
+type side int
+
+const (
+	sideAccess side = iota
+	sideCore
+)
+
+func (s side) String() string {
+	if s == sideAccess {
+		return "access"
+	}
+	return "core"
+}
+
+// timerC bounds how long a proxied INVITE may ring without a final response (RFC 3261 §16.6: > 3 min).
+const timerC = 3*time.Minute + 10*time.Second
+
+// inbound is a request being processed, with what the chain learned about it.
+type inbound struct {
+	side      side
+	req       *sip.Request
+	tx        *sip.ServerTx
+	flow      *Flow  // access side: the flow it arrived on
+	user      string // identity after identify
+	advert    string // access side: host:port the phone used to reach the edge (Record-Route toward it)
+	token     string // core side: flow token found in the popped Route entries
+	dlg       *dialog
+	fromA     bool // in-dialog: the request comes from leg a (the dialog's caller)
+	coreVias  []sip.Header
+	hideVias  bool // core -> access: the original Vias are kept here and restored on responses
+	onFinal   func(res *sip.Response) // called once with the final response relayed upstream
+}
+
+// branch is one outgoing copy of a request.
+type branch struct {
+	out   *sip.Request
+	side  side
+	flow  *Flow // access-side destination flow
+	tx    *sip.ClientTx
+	final *sip.Response
+	done  bool
+	legB  *leg // the callee leg this branch would create (dialog-forming requests)
+}
+
+type brEvent struct {
+	b   *branch
+	res *sip.Response
+	err error
+}
+
+// send starts the client transaction of one branch.
+func (p *Proxy) send(b *branch) error {
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	if b.side == sideAccess {
+		if !p.flowAlive(b.flow) {
+			return ErrFlowGone
+		}
+		tx, err := p.accessTxl.Request(ctx, b.out)
+		if err != nil {
+			return errors.Join(ErrFlowGone, err)
+		}
+		b.tx = tx
+		return nil
+	}
+	tx, err := p.coreTxl.Request(ctx, b.out)
+	if err != nil {
+		return err
+	}
+	b.tx = tx
+	return nil
+}
+
+// forward sends the branches of in and relays responses upstream until every branch is final
+// (RFC 3261 §16.7). It owns the branches' transactions and returns when they are settled.
+func (p *Proxy) forward(in *inbound, brs []*branch) {
+	p.inflight.Add(1)
+	defer p.inflight.Done()
+	evs := make(chan brEvent, 4*len(brs)+4)
+	quit := make(chan struct{})
+	defer close(quit)
+	isInvite := in.req.IsInvite()
+	pending := 0
+	for _, b := range brs {
+		if err := p.send(b); err != nil {
+			b.done = true
+			b.final = p.failureResponse(b, err)
+			continue
+		}
+		pending++
+		if isInvite {
+			b := b
+			b.tx.OnRetransmission(func(r *sip.Response) {
+				if r.IsSuccess() {
+					p.relayResponse(in, b, r)
+				}
+			})
+		}
+		go pump(b, evs, quit)
+	}
+	cancelled := make(chan struct{}, 1)
+	if isInvite && in.tx != nil {
+		in.tx.OnCancel(func(*sip.Request) {
+			select {
+			case cancelled <- struct{}{}:
+			default:
+			}
+		})
+	}
+	timer := time.NewTimer(timerC)
+	defer timer.Stop()
+	answered := false
+	for pending > 0 {
+		select {
+		case e := <-evs:
+			b := e.b
+			if e.err != nil || e.res == nil {
+				if !b.done {
+					b.done, b.final = true, p.failureResponse(b, e.err)
+					pending--
+				}
+				continue
+			}
+			res := e.res
+			switch {
+			case res.StatusCode < 200:
+				if res.StatusCode > 100 && !answered {
+					p.relayResponse(in, b, res)
+					timer.Reset(timerC)
+				}
+			case res.IsSuccess():
+				p.relayResponse(in, b, res)
+				if !b.done {
+					b.done = true
+					pending--
+				}
+				if isInvite && !answered {
+					answered = true
+					for _, o := range brs {
+						if o != b && !o.done {
+							p.cancelBranch(o)
+						}
+					}
+				}
+			default:
+				if !b.done {
+					b.done, b.final = true, res
+					pending--
+				}
+			}
+		case <-cancelled:
+			for _, o := range brs {
+				if !o.done {
+					p.cancelBranch(o)
+				}
+			}
+		case <-timer.C:
+			p.log.Info("no final response in time (timer C); cancelling", zap.String("call_id", callID(in.req)))
+			for _, o := range brs {
+				if !o.done {
+					p.cancelBranch(o)
+				}
+			}
+			timer.Reset(32 * time.Second) // the CANCELs get their 487s; then give up
+			if isInvite {
+				isInvite = false // second expiry: stop waiting
+			} else {
+				for _, o := range brs {
+					if !o.done {
+						o.done, o.final = true, p.synth(o.out, 408, "Request Timeout")
+						pending--
+					}
+				}
+			}
+		case <-p.ctx.Done():
+			return
+		}
+	}
+	if !answered {
+		if best := bestResponse(brs); best != nil {
+			p.relayFinal(in, best)
+		}
+	}
+	if in.req.IsInvite() && !answered && in.dlg == nil {
+		p.dialogs.dropEarly(callID(in.req))
+	}
+}
+
+func pump(b *branch, evs chan<- brEvent, quit <-chan struct{}) {
+	for {
+		select {
+		case res, ok := <-b.tx.Responses():
+			if !ok {
+				return
+			}
+			select {
+			case evs <- brEvent{b: b, res: res}:
+			case <-quit:
+				return
+			}
+			if res.StatusCode >= 200 {
+				return
+			}
+		case <-b.tx.Done():
+			select {
+			case evs <- brEvent{b: b, err: b.tx.Err()}:
+			case <-quit:
+			}
+			return
+		case <-quit:
+			return
+		}
+	}
+}
+
+// cancelBranch sends CANCEL for a pending INVITE branch (RFC 3261 §16.10).
+func (p *Proxy) cancelBranch(b *branch) {
+	if b.tx == nil || !b.out.IsInvite() {
+		return
+	}
+	c := sip.NewRequest(sip.CANCEL, b.out.Recipient)
+	c.AppendHeader(sip.HeaderClone(b.out.Via()))
+	for _, h := range b.out.GetHeaders("Route") {
+		c.AppendHeader(sip.HeaderClone(h))
+	}
+	c.AppendHeader(sip.HeaderClone(b.out.From()))
+	c.AppendHeader(sip.HeaderClone(b.out.To()))
+	c.AppendHeader(sip.HeaderClone(b.out.CallID()))
+	c.AppendHeader(&sip.CSeqHeader{SeqNo: b.out.CSeq().SeqNo, MethodName: sip.CANCEL})
+	mf := sip.MaxForwardsHeader(70)
+	c.AppendHeader(&mf)
+	c.SetTransport(b.out.Transport())
+	c.SetDestination(b.out.Destination())
+	txl := p.coreTxl
+	if b.side == sideAccess {
+		if !p.flowAlive(b.flow) {
+			return
+		}
+		txl = p.accessTxl
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	tx, err := txl.Request(ctx, c)
+	if err != nil {
+		p.log.Debug("CANCEL not sent", zap.Error(err))
+		return
+	}
+	go func() { // the CANCEL's own transaction ends by itself; drain it
+		defer tx.Terminate()
+		select {
+		case <-tx.Responses():
+		case <-tx.Done():
+		case <-time.After(32 * time.Second):
+		}
+	}()
+}
+
+// failureResponse is the response a branch that could not be sent or timed out counts as.
+func (p *Proxy) failureResponse(b *branch, err error) *sip.Response {
+	switch {
+	case errors.Is(err, ErrFlowGone):
+		p.m.flowFailed.Inc()
+		return p.synth(b.out, 430, "Flow Failed")
+	case errors.Is(err, sip.ErrTransactionTimeout):
+		if b.side == sideCore && p.health != nil {
+			p.markTargetFailed(b.out.Destination())
+		}
+		return p.synth(b.out, 408, "Request Timeout")
+	default:
+		if b.side == sideCore && p.health != nil {
+			p.markTargetFailed(b.out.Destination())
+			return p.synth(b.out, 503, "Service Unavailable")
+		}
+		p.log.Debug("branch failed", zap.Error(err))
+		return p.synth(b.out, 503, "Service Unavailable")
+	}
+}
+
+func (p *Proxy) synth(req *sip.Request, code int, reason string) *sip.Response {
+	return sip.NewResponseFromRequest(req, code, reason, nil)
+}
+
+// bestResponse picks the response to send when no branch answered (RFC 3261 §16.7 step 6).
+func bestResponse(brs []*branch) *sip.Response {
+	var best *sip.Response
+	rank := func(r *sip.Response) int {
+		c := r.StatusCode
+		switch {
+		case c >= 600:
+			return 0
+		case c == 401 || c == 407 || c == 415 || c == 420 || c == 484:
+			return 1000 + c
+		case c >= 300 && c < 500:
+			return 2000 + c
+		case c == 503:
+			return 3500 // a 503 is forwarded as 500 (§16.7) only when nothing better exists
+		case c >= 500:
+			return 3000 + c
+		}
+		return 9000
+	}
+	for _, b := range brs {
+		if b.final == nil {
+			continue
+		}
+		if best == nil || rank(b.final) < rank(best) {
+			best = b.final
+		}
+	}
+	return best
+}

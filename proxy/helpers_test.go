@@ -1,0 +1,180 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/edgeapp"
+	"github.com/sipedge/sipedge/internal/testpeers"
+	"github.com/sipedge/sipedge/media/audio"
+	"github.com/sipedge/sipedge/softphone"
+)
+
+// syncBuf is a goroutine-safe log sink.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testEdge is a running edge on loopback ports.
+type testEdge struct {
+	App  *edgeapp.App
+	Cfg  *config.Config
+	Logs *syncBuf
+	TLS  string // host:port of the TLS access listener
+	TCP  string
+	UDP  string
+	Core string
+}
+
+// startEdge runs a real edge (edgeapp wiring) with ephemeral loopback ports.
+func startEdge(t *testing.T, mut func(c *config.Config)) *testEdge {
+	t.Helper()
+	c := &config.Config{DataDir: t.TempDir()}
+	c.Listen.Access = []string{"tls://127.0.0.1:0", "tcp://127.0.0.1:0", "udp://127.0.0.1:0"}
+	c.Listen.Core = "tcp://127.0.0.2:0"
+	c.Admin.Listen = "127.0.0.1:0"
+	c.Log.Level = "debug"
+	c.Log.Format = "json"
+	c.PBX.ProbeInterval = config.Duration(time.Second)
+	c.PBX.ProbeTimeout = config.Duration(500 * time.Millisecond)
+	c.DrainTimeout = config.Duration(time.Second)
+	if mut != nil {
+		mut(c)
+	}
+	c.ApplyDefaults()
+	if errs := c.Validate(); len(errs) > 0 {
+		t.Fatalf("config: %v", errs)
+	}
+	logs := &syncBuf{}
+	app, err := edgeapp.New(c, &bytes.Buffer{}, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("edge did not stop within 10 s")
+		}
+		if t.Failed() && os.Getenv("EDGE_TEST_LOG") != "" {
+			t.Logf("edge log:\n%s", logs.String())
+		}
+	})
+	e := &testEdge{App: app, Cfg: c, Logs: logs}
+	for _, s := range app.Access {
+		switch s.Endpoint.Transport {
+		case "tls":
+			e.TLS = s.Addr().String()
+		case "tcp":
+			e.TCP = s.Addr().String()
+		case "udp":
+			e.UDP = s.Addr().String()
+		}
+	}
+	e.Core = app.Core.Addr().String()
+	// Wait until the proxy serves (Run wires it right after the admin server starts).
+	deadline := time.Now().Add(5 * time.Second)
+	for app.Proxy.CoreAddr() == "" || strings.HasSuffix(app.Proxy.CoreAddr(), ":0") {
+		if time.Now().After(deadline) {
+			t.Fatal("proxy did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return e
+}
+
+// startPBX starts Kamailio as the PBX for domain pbx.test with the given users (password "pw-USER").
+func startPBX(t *testing.T, users ...string) *testpeers.Kamailio {
+	t.Helper()
+	testpeers.Require(t, "kamailio")
+	m := map[string]string{}
+	for _, u := range users {
+		m[u] = "pw-" + u
+	}
+	return testpeers.StartKamailio(t, testpeers.KamailioOptions{Users: m, Domain: "pbx.test"})
+}
+
+// edgePhone is an account registering through the edge over TLS, pinned by fingerprint.
+func edgePhone(e *testEdge, user, password, domain string) softphone.Account {
+	return softphone.Account{Name: user, Edge: "tls://" + e.TLS, User: user, Password: password, Domain: domain,
+		Fingerprint: e.App.Fingerprint, RegisterExpires: 60 * time.Second, SRTP: "off", LocalIP: "127.0.0.1"}
+}
+
+func startPhone(t *testing.T, acct softphone.Account) *softphone.Phone {
+	t.Helper()
+	p, err := softphone.New(acct, softphone.Options{DataDir: t.TempDir(), QualityInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatalf("start phone %s: %v", acct.User, err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+func waitEvent(t *testing.T, ch <-chan softphone.Event, typ softphone.EventType, call string, d time.Duration) softphone.Event {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatalf("event stream closed waiting for %s", typ)
+			}
+			if e.Type == typ && (call == "" || e.Call == call) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("no %s event within %v", typ, d)
+		}
+	}
+}
+
+func assertTone(t *testing.T, path string, want float64) {
+	t.Helper()
+	pcm, rate, err := audio.ReadWAV(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	if len(pcm) < rate/2 {
+		t.Fatalf("%s: only %d samples at %d Hz", path, len(pcm), rate)
+	}
+	got := audio.DominantFrequency(pcm[rate/5:], rate)
+	if math.Abs(got-want) > want*0.03 {
+		t.Errorf("%s: dominant frequency %.1f Hz, want %.0f Hz", filepath.Base(path), got, want)
+	}
+}
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
