@@ -18,9 +18,9 @@ var (
 
 // statusError carries the SIP status a failure should be answered with.
 type statusError struct {
-	Status int
-	Reason string
-	Detail string // for logs only; never sent
+	Status  int
+	Reason  string
+	Detail  string // for logs only; never sent
 	headers []sip.Header
 }
 

@@ -28,18 +28,18 @@ const timerC = 3*time.Minute + 10*time.Second
 
 // inbound is a request being processed, with what the chain learned about it.
 type inbound struct {
-	side      side
-	req       *sip.Request
-	tx        *sip.ServerTx
-	flow      *Flow  // access side: the flow it arrived on
-	user      string // identity after identify
-	advert    string // access side: host:port the phone used to reach the edge (Record-Route toward it)
-	token     string // core side: flow token found in the popped Route entries
-	dlg       *dialog
-	fromA     bool // in-dialog: the request comes from leg a (the dialog's caller)
-	coreVias  []sip.Header
-	hideVias  bool // core -> access: the original Vias are kept here and restored on responses
-	onFinal   func(res *sip.Response) // called once with the final response relayed upstream
+	side     side
+	req      *sip.Request
+	tx       *sip.ServerTx
+	flow     *Flow  // access side: the flow it arrived on
+	user     string // identity after identify
+	advert   string // access side: host:port the phone used to reach the edge (Record-Route toward it)
+	token    string // core side: flow token found in the popped Route entries
+	dlg      *dialog
+	fromA    bool // in-dialog: the request comes from leg a (the dialog's caller)
+	coreVias []sip.Header
+	hideVias bool                    // core -> access: the original Vias are kept here and restored on responses
+	onFinal  func(res *sip.Response) // called once with the final response relayed upstream
 }
 
 // branch is one outgoing copy of a request.

@@ -37,9 +37,9 @@ type Config struct {
 	Log        *zap.Logger
 	Sec        secevent.Emitter
 	Registerer prometheus.Registerer
-	TLS        *tls.Config  // server config of the access TLS listeners
-	Users      *userdb.DB   // users file (local auth, standalone registrar); may be nil in passthrough mode
-	Hooks      Hooks        // policy and media plug in here; nil funcs are no-ops
+	TLS        *tls.Config // server config of the access TLS listeners
+	Users      *userdb.DB  // users file (local auth, standalone registrar); may be nil in passthrough mode
+	Hooks      Hooks       // policy and media plug in here; nil funcs are no-ops
 	Now        func() time.Time
 }
 

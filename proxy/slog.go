@@ -16,7 +16,9 @@ type zapSlog struct {
 
 func newSlog(l *zap.Logger) *slog.Logger { return slog.New(&zapSlog{l: l}) }
 
-func (h *zapSlog) Enabled(_ context.Context, lvl slog.Level) bool { return h.l.Core().Enabled(zap.DebugLevel) }
+func (h *zapSlog) Enabled(_ context.Context, lvl slog.Level) bool {
+	return h.l.Core().Enabled(zap.DebugLevel)
+}
 
 func (h *zapSlog) Handle(_ context.Context, r slog.Record) error {
 	fs := append([]zap.Field(nil), h.attrs...)
