@@ -109,18 +109,14 @@ func (p *Proxy) registerLocal(in *inbound, user string) error {
 		return reject(403, "Forbidden", "AOR != authenticated user")
 	}
 	bnds, err := p.reg.Apply(aor, upd)
-	var brief *registrar.IntervalTooBriefError
-	switch {
-	case errors.As(err, &brief):
-		se := &statusError{Status: 423, Reason: "Interval Too Brief"}
-		se.headers = append(se.headers, sip.NewHeader("Min-Expires", strconv.Itoa(int(brief.MinExpires/time.Second))))
+	if err != nil {
+		code, reason := registrar.Status(err)
+		se := &statusError{Status: code, Reason: reason, Detail: err.Error()}
+		var brief *registrar.IntervalTooBriefError
+		if errors.As(err, &brief) {
+			se.headers = append(se.headers, sip.NewHeader("Min-Expires", strconv.Itoa(brief.MinExpiresSeconds())))
+		}
 		return se
-	case errors.Is(err, registrar.ErrTooManyBindings):
-		return reject(403, "Forbidden", err.Error())
-	case errors.Is(err, registrar.ErrOutOfOrder):
-		return reject(500, "Server Internal Error", err.Error())
-	case err != nil:
-		return reject(400, "Bad Request", err.Error())
 	}
 	res := sip.NewResponseFromRequest(in.req, 200, "OK", nil)
 	var maxExp time.Time
@@ -130,7 +126,7 @@ func (p *Proxy) registerLocal(in *inbound, user string) error {
 			continue
 		}
 		ch := &sip.ContactHeader{Address: u, Params: sip.NewParams()}
-		ch.Params.Add("expires", strconv.Itoa(int(time.Until(b.Expires).Round(time.Second)/time.Second)))
+		ch.Params.Add("expires", strconv.Itoa(b.SecondsLeft(p.now())))
 		if b.Instance != "" {
 			ch.Params.Add("+sip.instance", "\"<"+b.Instance+">\"")
 		}

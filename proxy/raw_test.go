@@ -1,0 +1,177 @@
+package proxy_test
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+)
+
+// rawClient speaks SIP by hand over one TLS, TCP or UDP connection, for tests that need exact control
+// of the bytes (identity checks, dead flows, malformed input).
+type rawClient struct {
+	t     *testing.T
+	conn  net.Conn
+	udp   bool
+	r     *bufio.Reader
+	seq   int
+	tag   string
+	cid   string
+	Local string
+}
+
+func dialRaw(t *testing.T, network, addr string) *rawClient {
+	t.Helper()
+	var c net.Conn
+	var err error
+	switch network {
+	case "tls":
+		c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) // the test edge's self-signed cert
+	default:
+		c, err = net.Dial(network, addr)
+	}
+	if err != nil {
+		t.Fatalf("dial %s %s: %v", network, addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawClient{t: t, conn: c, udp: network == "udp", r: bufio.NewReader(c), tag: sip.GenerateTagN(8),
+		cid: sip.GenerateTagN(16), Local: c.LocalAddr().String()}
+}
+
+func (c *rawClient) send(msg string) {
+	c.t.Helper()
+	if _, err := c.conn.Write([]byte(msg)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// read returns the next SIP response (skipping CRLF keepalive pongs); nil on timeout or close.
+func (c *rawClient) read(d time.Duration) *sip.Response {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	if c.udp {
+		buf := make([]byte, 65535)
+		n, err := c.conn.Read(buf)
+		if err != nil {
+			return nil
+		}
+		m, err := sip.ParseMessage(buf[:n])
+		if err != nil {
+			c.t.Fatalf("parse: %v", err)
+		}
+		res, _ := m.(*sip.Response)
+		return res
+	}
+	var head strings.Builder
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			return nil
+		}
+		if head.Len() == 0 && (line == "\r\n" || line == "\n") {
+			continue
+		}
+		head.WriteString(line)
+		if line == "\r\n" {
+			break
+		}
+	}
+	h := head.String()
+	n := 0
+	for _, l := range strings.Split(h, "\r\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && (strings.EqualFold(k, "Content-Length") || k == "l") {
+			n, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(c.r, body); err != nil {
+		return nil
+	}
+	m, err := sip.ParseMessage(append([]byte(h), body...))
+	if err != nil {
+		c.t.Fatalf("parse response: %v\n%s", err, h)
+	}
+	res, ok := m.(*sip.Response)
+	if !ok {
+		return nil
+	}
+	return res
+}
+
+// readFinal returns the first final response.
+func (c *rawClient) readFinal(d time.Duration) *sip.Response {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		r := c.read(time.Until(deadline))
+		if r == nil {
+			return nil
+		}
+		if r.StatusCode >= 200 {
+			return r
+		}
+	}
+	return nil
+}
+
+// request builds a request from this client.
+func (c *rawClient) request(method, ruri, from, to, extra, body string) string {
+	c.seq++
+	tr := "TLS"
+	if c.udp {
+		tr = "UDP"
+	}
+	host, port, _ := net.SplitHostPort(c.Local)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, ruri)
+	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s:%s;branch=z9hG4bK%s;rport\r\n", tr, host, port, sip.GenerateTagN(10))
+	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
+	fmt.Fprintf(&b, "From: <%s>;tag=%s\r\n", from, c.tag)
+	fmt.Fprintf(&b, "To: <%s>\r\n", to)
+	fmt.Fprintf(&b, "Call-ID: %s\r\n", c.cid)
+	fmt.Fprintf(&b, "CSeq: %d %s\r\n", c.seq, method)
+	fmt.Fprintf(&b, "Contact: <sip:%s@%s:%s;transport=%s>\r\n", strings.TrimPrefix(strings.Split(from, "@")[0], "sip:"), host, port, strings.ToLower(tr))
+	b.WriteString(extra)
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(body), body)
+	return b.String()
+}
+
+// register registers user@domain through the edge, answering one digest challenge.
+func (c *rawClient) register(user, password, domain string) *sip.Response {
+	c.t.Helper()
+	aor := "sip:" + user + "@" + domain
+	c.send(c.request("REGISTER", "sip:"+domain, aor, aor, "Expires: 300\r\nSupported: path, outbound\r\n", ""))
+	res := c.readFinal(5 * time.Second)
+	if res == nil || (res.StatusCode != 401 && res.StatusCode != 407) {
+		return res
+	}
+	hname, aname := "WWW-Authenticate", "Authorization"
+	if res.StatusCode == 407 {
+		hname, aname = "Proxy-Authenticate", "Proxy-Authorization"
+	}
+	var chal *digest.Challenge
+	for _, h := range res.GetHeaders(hname) {
+		ch, err := digest.ParseChallenge(h.Value())
+		if err == nil && (ch.Algorithm == "" || ch.Algorithm == "MD5") {
+			chal = ch
+		}
+	}
+	if chal == nil {
+		c.t.Fatalf("no MD5 challenge in %s", res.StartLine())
+	}
+	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: "sip:" + domain, Username: user, Password: password, Count: 1})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.send(c.request("REGISTER", "sip:"+domain, aor, aor, "Expires: 300\r\nSupported: path, outbound\r\n"+aname+": "+cred.String()+"\r\n", ""))
+	return c.readFinal(5 * time.Second)
+}
+
+const testSDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
