@@ -288,7 +288,11 @@ func (p *Proxy) failureResponse(b *branch, err error) *sip.Response {
 }
 
 func (p *Proxy) synth(req *sip.Request, code int, reason string) *sip.Response {
-	return sip.NewResponseFromRequest(req, code, reason, nil)
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	if code == 503 {
+		res.AppendHeader(sip.NewHeader("Retry-After", "5"))
+	}
+	return res
 }
 
 // bestResponse picks the response to send when no branch answered (RFC 3261 §16.7 step 6).

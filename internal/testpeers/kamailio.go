@@ -55,6 +55,10 @@ type KamailioOptions struct {
 	// SkipCallAuth stops Kamailio from challenging out-of-dialog INVITE, MESSAGE, SUBSCRIBE, REFER,
 	// NOTIFY and OPTIONS (REGISTER is always authenticated).
 	SkipCallAuth bool
+	// AuthSecret is the auth module's nonce secret. Two PBXs with the same secret accept each other's
+	// nonces, like an HA pair: a REGISTER answered to one challenge is accepted by both (registration
+	// fork tests). Empty: Kamailio picks a random secret.
+	AuthSecret string
 	// MinExpires is the smallest registration expiry accepted (seconds); default 10.
 	MinExpires int
 	// Debug is Kamailio's log level (-5..3, 3 = debug); 0 means the default 2 (info: one line per request
@@ -184,6 +188,9 @@ func (o *KamailioOptions) setDefaults() error {
 	}
 	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
 		return fmt.Errorf("%w: KamailioOptions.TLSCertFile and TLSKeyFile must be set together", ErrBadOption)
+	}
+	if strings.ContainsAny(o.AuthSecret, "\"\\\n\r") {
+		return fmt.Errorf("%w: KamailioOptions.AuthSecret must not contain quotes, backslashes or newlines", ErrBadOption)
 	}
 	for u := range o.Users {
 		if err := checkUserName(u); err != nil {
