@@ -160,10 +160,10 @@ func (p *Proxy) accessBranch(in *inbound, f *Flow, target sip.Uri) *branch {
 		p.hideContact(out, f, in.advert)
 	}
 	if in.dlg == nil && isDialogForming(in.req.Method) {
+		// Toward a phone only the access-side entry is shown: the core-side one (RFC 5658's second entry)
+		// would expose the core address. The edge routes the phone's in-dialog requests by dialog.
 		if in.side == sideAccess { // standalone: phone to phone
 			out.PrependHeader(&sip.RecordRouteHeader{Address: p.accessURI(in.flow, in.advert, in.flow.ID, true)})
-		} else {
-			out.PrependHeader(&sip.RecordRouteHeader{Address: p.coreURI(f.ID)})
 		}
 		out.PrependHeader(&sip.RecordRouteHeader{Address: p.accessURI(f, "", f.ID, true)})
 	}

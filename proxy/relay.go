@@ -52,9 +52,13 @@ func (p *Proxy) relay(in *inbound, b *branch, res *sip.Response) {
 		p.hideResponse(in, r)
 	}
 	if b != nil && b.side == sideAccess && in.side == sideCore {
-		// Restore the PBX-side Record-Route entries hidden from the phone.
-		if rr := in.req.GetHeaders("Record-Route"); len(rr) > 0 && r.StatusCode < 300 && r.StatusCode > 100 {
-			for _, h := range rr {
+		// The PBX sees both edge entries (RFC 5658: access, then core) followed by its own entries that
+		// were hidden from the phone.
+		if isDialogForming(in.req.Method) && in.dlg == nil && r.StatusCode < 300 && r.StatusCode > 100 {
+			removeAll(r, "Record-Route")
+			r.AppendHeader(&sip.RecordRouteHeader{Address: p.accessURI(b.flow, "", b.flow.ID, true)})
+			r.AppendHeader(&sip.RecordRouteHeader{Address: p.coreURI(b.flow.ID)})
+			for _, h := range in.req.GetHeaders("Record-Route") {
 				r.AppendHeader(sip.HeaderClone(h))
 			}
 		}
@@ -73,7 +77,7 @@ func (p *Proxy) hideResponse(in *inbound, r *sip.Response) {
 	if len(rr) > 0 {
 		var keep []sip.Header
 		for _, h := range rr {
-			if u, ok := uriOf(h); ok && p.isMe(u) {
+			if u, ok := uriOf(h); ok && p.isMe(u) && !p.isCore(u) {
 				keep = append(keep, sip.HeaderClone(h))
 			}
 		}

@@ -39,6 +39,11 @@ func (p *Proxy) isMe(u sip.Uri) bool {
 	return false
 }
 
+// isCore reports whether u is the edge's core-side address.
+func (p *Proxy) isCore(u sip.Uri) bool {
+	return strings.Trim(u.Host, "[]") == p.coreEP.Host && u.Port == p.coreEP.Port
+}
+
 // popRoutes removes the Route entries naming this edge from the top of req (RFC 3261 §16.4) and
 // returns the flow token found in them, if any.
 func (p *Proxy) popRoutes(req *sip.Request, fromAccess bool) (token, host string) {
