@@ -233,7 +233,7 @@ func (a *App) Run(ctx context.Context) error {
 	for _, s := range a.Access {
 		access = append(access, proxy.Socket{Transport: s.Endpoint.Transport, Stream: s.Stream, Packet: s.Packet})
 	}
-	core := proxy.Socket{Transport: a.Cfg.Listen.Core, Stream: a.Core.Stream, Packet: a.Core.Packet}
+	core := proxy.Socket{Transport: a.Core.Endpoint.Transport, Stream: a.Core.Stream, Packet: a.Core.Packet}
 	if err := a.Proxy.Serve(access, core); err != nil {
 		a.Close()
 		return err

@@ -20,7 +20,7 @@ func (p *Proxy) identify(next handler) handler {
 			return next(ctx, in)
 		}
 		if toTag(in.req) != "" {
-			d, fromA := p.dialogs.find(in.req)
+			d, fromA := p.dialogs.find(in.req, sideAccess)
 			if d == nil {
 				if in.req.IsAck() {
 					return reject(0, "", "ACK for an unknown dialog")

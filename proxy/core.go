@@ -12,7 +12,7 @@ func (p *Proxy) routeCore(ctx context.Context, in *inbound) error {
 	req := in.req
 	in.token, _ = p.popRoutes(req, false)
 	if toTag(req) != "" {
-		d, fromA := p.dialogs.find(req)
+		d, fromA := p.dialogs.find(req, sideCore)
 		if d == nil {
 			if req.IsAck() {
 				return reject(0, "", "ACK for an unknown dialog")

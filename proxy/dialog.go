@@ -34,7 +34,18 @@ type dialog struct {
 	ended     bool
 }
 
-func dialogKey(callID, tagA, tagB string) string { return callID + "\x00" + tagA + "\x00" + tagB }
+// dialogKey includes the side leg a is on: a call that passes the edge twice (phone -> edge -> PBX ->
+// edge -> phone, a "spiral") is two dialogs here with the same Call-ID and tags.
+func dialogKey(callID, tagA, tagB string, aSide side) string {
+	return callID + "\x00" + tagA + "\x00" + tagB + "\x00" + aSide.String()
+}
+
+func (d *dialog) aSide() side {
+	if d.a.access() {
+		return sideAccess
+	}
+	return sideCore
+}
 
 type dialogTable struct {
 	mu sync.Mutex
@@ -43,24 +54,27 @@ type dialogTable struct {
 
 func newDialogTable() *dialogTable { return &dialogTable{m: map[string]*dialog{}} }
 
-// find returns the dialog of an in-dialog request and whether it comes from leg a.
-func (t *dialogTable) find(req *sip.Request) (*dialog, bool) {
+// find returns the dialog of an in-dialog request that arrived on side s, and whether it comes from
+// leg a (the sending party's leg must be on s).
+func (t *dialogTable) find(req *sip.Request, s side) (*dialog, bool) {
 	cid := callID(req)
 	ft, tt := fromTag(req), toTag(req)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if d, ok := t.m[dialogKey(cid, ft, tt)]; ok {
+	if d, ok := t.m[dialogKey(cid, ft, tt, s)]; ok {
 		return d, true
 	}
-	if d, ok := t.m[dialogKey(cid, tt, ft)]; ok {
-		return d, false
+	for _, as := range []side{sideAccess, sideCore} {
+		if d, ok := t.m[dialogKey(cid, tt, ft, as)]; ok && d.b.access() == (s == sideAccess) {
+			return d, false
+		}
 	}
 	return nil, false
 }
 
 // upsert stores d unless a dialog with the same key exists; it returns the stored one.
 func (t *dialogTable) upsert(d *dialog) (*dialog, bool) {
-	k := dialogKey(d.callID, d.a.tag, d.b.tag)
+	k := dialogKey(d.callID, d.a.tag, d.b.tag, d.aSide())
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if old, ok := t.m[k]; ok {
@@ -73,7 +87,7 @@ func (t *dialogTable) upsert(d *dialog) (*dialog, bool) {
 func (t *dialogTable) remove(d *dialog) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.m, dialogKey(d.callID, d.a.tag, d.b.tag))
+	delete(t.m, dialogKey(d.callID, d.a.tag, d.b.tag, d.aSide()))
 }
 
 // dropEarly removes the unconfirmed dialogs of a call whose INVITE failed.

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,12 +97,10 @@ func startEdge(t *testing.T, mut func(c *config.Config)) *testEdge {
 	}
 	e.Core = app.Core.Addr().String()
 	// Wait until the proxy serves (Run wires it right after the admin server starts).
-	deadline := time.Now().Add(5 * time.Second)
-	for app.Proxy.CoreAddr() == "" || strings.HasSuffix(app.Proxy.CoreAddr(), ":0") {
-		if time.Now().After(deadline) {
-			t.Fatal("proxy did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-app.Proxy.Served():
+	case <-time.After(5 * time.Second):
+		t.Fatal("proxy did not start")
 	}
 	return e
 }

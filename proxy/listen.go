@@ -18,12 +18,13 @@ type admitListener struct {
 	admitOptions
 	inner net.Listener
 
-	ready  chan net.Conn
-	done   chan struct{}
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	perIP  map[netip.Addr]int
-	closed bool
+	ready   chan net.Conn
+	done    chan struct{}
+	stopped chan struct{} // the accept loop ended
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	perIP   map[netip.Addr]int
+	closed  bool
 }
 
 // admitOptions configure an admitListener.
@@ -38,7 +39,7 @@ type admitOptions struct {
 }
 
 func newAdmitListener(inner net.Listener, o admitOptions) *admitListener {
-	a := &admitListener{admitOptions: o, inner: inner, ready: make(chan net.Conn), done: make(chan struct{}),
+	a := &admitListener{admitOptions: o, inner: inner, ready: make(chan net.Conn), done: make(chan struct{}), stopped: make(chan struct{}),
 		perIP: map[netip.Addr]int{}}
 	a.wg.Add(1)
 	go a.acceptLoop()
@@ -50,11 +51,14 @@ func (l *admitListener) acceptLoop() {
 	for {
 		c, err := l.inner.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if !errors.Is(err, net.ErrClosed) { // EMFILE and the like: back off, keep serving
+				select {
+				case <-l.done:
+				case <-time.After(50 * time.Millisecond):
+					continue
+				}
 			}
-			close(l.ready)
+			close(l.stopped) // never close ready: handshake goroutines may still deliver
 			return
 		}
 		ip := remoteIP(c.RemoteAddr())
@@ -117,6 +121,8 @@ func (l *admitListener) deliver(c net.Conn) bool {
 		return true
 	case <-l.done:
 		return false
+	case <-l.stopped:
+		return false
 	}
 }
 
@@ -153,11 +159,10 @@ func (l *admitListener) release(ip netip.Addr) {
 // Accept returns the next admitted (and, for TLS, handshaken) connection.
 func (l *admitListener) Accept() (net.Conn, error) {
 	select {
-	case c, ok := <-l.ready:
-		if !ok {
-			return nil, net.ErrClosed
-		}
+	case c := <-l.ready:
 		return c, nil
+	case <-l.stopped:
+		return nil, net.ErrClosed
 	case <-l.done:
 		return nil, net.ErrClosed
 	}

@@ -105,6 +105,7 @@ type Proxy struct {
 	udpConns           map[string]net.PacketConn
 	accessAddrs        []netip.AddrPort
 	tlsConf            *tls.Config
+	served             chan struct{}
 	listeners          []*admitListener
 	packetSocks        []net.PacketConn
 
@@ -144,6 +145,7 @@ func New(c Config) (*Proxy, error) {
 	p := &Proxy{cfg: c.Cfg, log: c.Log, sec: c.Sec, hooks: c.Hooks, now: c.Now, users: c.Users,
 		udpConns: map[string]net.PacketConn{}}
 	p.tlsConf = c.TLS
+	p.served = make(chan struct{})
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.flows = newFlowTable(c.Now)
 	p.dialogs = newDialogTable()
@@ -214,6 +216,7 @@ func refuseDial(context.Context, string, string, syscall.RawConn) error {
 // Serve starts serving the access sockets and the core socket. It returns at once; Close stops.
 func (p *Proxy) Serve(access []Socket, core Socket) error {
 	cfg := p.cfg
+	var starts []func() error // started only after every address is known (handlers read them)
 	for _, s := range access {
 		var a net.Addr
 		if s.Packet != nil {
@@ -228,59 +231,73 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 		case "udp":
 			p.udpConns[s.Packet.LocalAddr().String()] = s.Packet
 			p.packetSocks = append(p.packetSocks, s.Packet)
-			p.goServe(func() error { return p.accessTP.ServeUDP(s.Packet) })
+			starts = append(starts, func() error { return p.accessTP.ServeUDP(s.Packet) })
 		case "tcp", "tls":
-			l := admitOptions{handshake: cfg.Limits.TLSHandshakeTimeout.D(), maxPerIP: cfg.Limits.MaxConnectionsPerIP,
+			o := admitOptions{handshake: cfg.Limits.TLSHandshakeTimeout.D(), maxPerIP: cfg.Limits.MaxConnectionsPerIP,
 				admit: p.hooks.Admit, onRefuse: p.connRefused}
 			tr := strings.ToUpper(s.Transport)
-			l.onClose = func(remote string) { p.connClosed(tr, remote) }
+			o.onClose = func(remote string) { p.connClosed(tr, remote) }
 			if s.Transport == "tls" {
 				if p.tlsConf == nil {
 					return fmt.Errorf("%w: tls listener without TLS config", ErrConfig)
 				}
-				l.tlsConf = p.tlsServerConfig()
-				l.onTLS = p.tlsAccepted
+				o.tlsConf = p.tlsConf
+				o.onTLS = p.tlsAccepted
 			}
-			al := newAdmitListener(s.Stream, l)
-			p.listeners = append(p.listeners, al)
-			if s.Transport == "tls" {
-				p.goServe(func() error { return p.accessTP.ServeTLS(al) })
-			} else {
-				p.goServe(func() error { return p.accessTP.ServeTCP(al) })
-			}
+			stream, tls := s.Stream, s.Transport == "tls"
+			starts = append(starts, func() error {
+				al := newAdmitListener(stream, o)
+				p.mu.Lock()
+				p.listeners = append(p.listeners, al)
+				p.mu.Unlock()
+				if tls {
+					return p.accessTP.ServeTLS(al)
+				}
+				return p.accessTP.ServeTCP(al)
+			})
 		default:
 			return fmt.Errorf("%w: access transport %q", ErrConfig, s.Transport)
 		}
 	}
-	ep, err := config.ParseEndpoint(cfg.Listen.Core, true, "udp", "tcp", "tls")
+	ep, err := config.ParseEndpoint(cfg.Listen.Core, true, "udp", "tcp")
 	if err != nil {
 		return fmt.Errorf("%w: listen.core: %v", ErrConfig, err)
 	}
-	addr := core.Stream
 	var port int
 	if core.Packet != nil {
 		port = core.Packet.LocalAddr().(*net.UDPAddr).Port
 		p.packetSocks = append(p.packetSocks, core.Packet)
-		p.goServe(func() error { return p.coreTP.ServeUDP(core.Packet) })
+		starts = append(starts, func() error { return p.coreTP.ServeUDP(core.Packet) })
 	} else {
-		port = addr.Addr().(*net.TCPAddr).Port
-		l := newAdmitListener(core.Stream, admitOptions{})
-		p.listeners = append(p.listeners, l)
-		p.goServe(func() error { return p.coreTP.ServeTCP(l) })
+		port = core.Stream.Addr().(*net.TCPAddr).Port
+		starts = append(starts, func() error {
+			l := newAdmitListener(core.Stream, admitOptions{})
+			p.mu.Lock()
+			p.listeners = append(p.listeners, l)
+			p.mu.Unlock()
+			return p.coreTP.ServeTCP(l)
+		})
 	}
 	host := ep.Host
 	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
 		host = cfg.Media.CoreIP
 	}
 	p.coreEP = config.Endpoint{Transport: ep.Transport, Host: host, Port: port}
+	for _, f := range starts {
+		p.goServe(f)
+	}
 	if p.health != nil {
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); p.health.Run(p.ctx) }()
 	}
 	p.wg.Add(1)
 	go p.janitor()
+	close(p.served)
 	return nil
 }
+
+// Served is closed once Serve has started every listener.
+func (p *Proxy) Served() <-chan struct{} { return p.served }
 
 func (p *Proxy) goServe(f func() error) {
 	p.wg.Add(1)
@@ -290,11 +307,6 @@ func (p *Proxy) goServe(f func() error) {
 			p.log.Debug("listener stopped", zap.Error(err))
 		}
 	}()
-}
-
-// tlsServerConfig returns the TLS config with client certificates requested when a CA is configured.
-func (p *Proxy) tlsServerConfig() *tls.Config {
-	return p.tlsConf
 }
 
 // janitor sweeps expired flows, registrations and dialogs.
@@ -361,7 +373,10 @@ func (p *Proxy) isDraining() bool {
 func (p *Proxy) Close() error {
 	p.closeOnce.Do(func() {
 		p.cancel()
-		for _, l := range p.listeners {
+		p.mu.Lock()
+		ls := p.listeners
+		p.mu.Unlock()
+		for _, l := range ls {
 			l.Close()
 		}
 		for _, c := range p.packetSocks {

@@ -77,7 +77,7 @@ func (p *Proxy) hideResponse(in *inbound, r *sip.Response) {
 	if len(rr) > 0 {
 		var keep []sip.Header
 		for _, h := range rr {
-			if u, ok := uriOf(h); ok && p.isMe(u) && !p.isCore(u) {
+			if u, ok := uriOf(h); ok && in.flow != nil && p.isMine(u, in.flow.ID) && !p.isCore(u) {
 				keep = append(keep, sip.HeaderClone(h))
 			}
 		}
@@ -113,7 +113,7 @@ func (p *Proxy) trackDialog(in *inbound, b *branch, r *sip.Response) {
 	} else {
 		// Route from the edge toward the caller: the Record-Route entries below ours, in order.
 		for _, h := range req.GetHeaders("Record-Route") {
-			if u, ok := uriOf(h); ok && !p.isMe(u) {
+			if u, ok := uriOf(h); ok && !(b.side == sideAccess && p.isMine(u, b.flow.ID)) {
 				d.a.routes = append(d.a.routes, u)
 			}
 		}
@@ -132,7 +132,7 @@ func (p *Proxy) trackDialog(in *inbound, b *branch, r *sip.Response) {
 			if !ok {
 				continue
 			}
-			if p.isMe(u) {
+			if in.flow != nil && p.isMine(u, in.flow.ID) {
 				break
 			}
 			above = append(above, u)

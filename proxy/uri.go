@@ -39,6 +39,10 @@ func (p *Proxy) isMe(u sip.Uri) bool {
 	return false
 }
 
+// isMine reports whether u is one of the edge's Record-Route entries for the flow token: in a call that
+// passes the edge twice, the other pass's entries are ordinary route hops.
+func (p *Proxy) isMine(u sip.Uri, token string) bool { return u.User == token && p.isMe(u) }
+
 // isCore reports whether u is the edge's core-side address.
 func (p *Proxy) isCore(u sip.Uri) bool {
 	return strings.Trim(u.Host, "[]") == p.coreEP.Host && u.Port == p.coreEP.Port

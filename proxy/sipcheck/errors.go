@@ -15,6 +15,8 @@ var (
 	// ErrHeaderValue: a header value contains a control character (NUL, CR, LF, ...)
 	// outside a quoted-pair (400).
 	ErrHeaderValue = errors.New("sipcheck: control character in header value")
+	// ErrHeaderName: a header name is not a token (sipgo accepts ": value") (400).
+	ErrHeaderName = errors.New("sipcheck: invalid header name")
 	// ErrMissingHeader: a mandatory header (Call-ID, CSeq, From, To, Via) is absent (400).
 	ErrMissingHeader = errors.New("sipcheck: missing mandatory header")
 	// ErrDuplicateHeader: a single-valued header appears more than once (400).
@@ -60,7 +62,8 @@ var (
 	// (RFC 4475 baddn). Reported by the strict parser only.
 	ErrDisplayName = errors.New("sipcheck: display name must be quoted")
 	// ErrAddrSpec: a From/To/Contact URI containing '?' or ',' is not enclosed
-	// in <> (RFC 4475 regbadct). Reported by the strict parser only.
+	// in <> (RFC 4475 regbadct), or something other than ;parameters follows
+	// the <URI>. Reported by the strict parser only.
 	ErrAddrSpec = errors.New("sipcheck: URI with headers must be enclosed in <>")
 )
 

@@ -14,7 +14,8 @@ import (
 //     (RFC 4475 §3.1.2.15 baddn, `From: Bell, Alexander <sip:...>`), which
 //     sipgo stores exactly like the quoted form; ErrDisplayName;
 //   - an addr-spec (URI not in <>) containing '?' (escaped headers), or ','
-//     in From/To (RFC 4475 §3.1.2.13 regbadct, RFC 3261 §20.10); ErrAddrSpec.
+//     in From/To (RFC 4475 §3.1.2.13 regbadct, RFC 3261 §20.10), or text
+//     other than ;parameters after <URI>; ErrAddrSpec.
 //
 // Bytes >= 0x80 are tolerated in unquoted display names (UTF-8 names from
 // phones); they cannot be confused with SIP separators.
@@ -61,21 +62,24 @@ func strictAddress(next sip.HeaderParser, name string, contact bool) sip.HeaderP
 // first of '"', '<' or ';' (and ',' for Contact, whose values sipgo splits
 // at commas) decides.
 func checkNameAddr(name, v string, contact bool) *Error {
-	i := 0
-	for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
-		i++
-	}
-	v = v[i:]
+	v = strings.TrimLeft(v, " \t")
 	if v == "" || contact && v[0] == '*' {
 		return nil // sipgo reports empty values itself; '*' is a Contact wildcard
 	}
 	if v[0] == '"' {
-		return afterQuoted(name, v)
+		lt, e := afterQuoted(name, v)
+		if e != nil || lt < 0 {
+			return e
+		}
+		return afterURI(name, v[lt+1:], contact)
 	}
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
 		case c == '<':
-			return displayName(name, v[:i])
+			if e := displayName(name, v[:i]); e != nil {
+				return e
+			}
+			return afterURI(name, v[i+1:], contact)
 		case c == '"':
 			return badRequest(ErrDisplayName, name+": text "+quote(v[:i])+" before a quoted display name")
 		case c == ';', contact && c == ',':
@@ -85,9 +89,11 @@ func checkNameAddr(name, v string, contact bool) *Error {
 	return addrSpec(name, v, contact)
 }
 
-// afterQuoted requires "<" (after optional LWS) once the quoted display name
-// closes; sipgo ignores anything in between.
-func afterQuoted(name, v string) *Error {
+// afterQuoted returns the index of the "<" that must follow (after optional
+// LWS) the quoted display name opening v; sipgo ignores anything in between.
+// It returns -1 when the quote is unterminated, which sipgo rejects itself
+// (RFC 4475 quotbal).
+func afterQuoted(name, v string) (int, *Error) {
 	esc := false
 	for i := 1; i < len(v); i++ {
 		switch {
@@ -100,13 +106,28 @@ func afterQuoted(name, v string) *Error {
 			for j < len(v) && (v[j] == ' ' || v[j] == '\t') {
 				j++
 			}
-			if j < len(v) && v[j] != '<' {
-				return badRequest(ErrDisplayName, name+": "+quote(v[i+1:])+" follows the quoted display name instead of <URI>")
+			if j >= len(v) || v[j] != '<' {
+				return -1, badRequest(ErrDisplayName, name+": "+quote(v[i+1:])+" follows the quoted display name instead of <URI>")
 			}
-			return nil
+			return j, nil
 		}
 	}
-	return nil // unterminated: sipgo rejects it (RFC 4475 quotbal)
+	return -1, nil
+}
+
+// afterURI requires that only parameters (or, in Contact, the next value)
+// follow the ">" closing the URI; sipgo would read `<sip:a@b>tag=1` as
+// having a tag. s starts after the "<".
+func afterURI(name, s string, contact bool) *Error {
+	gt := strings.IndexByte(s, '>')
+	if gt < 0 {
+		return nil // sipgo rejects a missing ">"
+	}
+	rest := strings.TrimLeft(s[gt+1:], " \t")
+	if rest == "" || rest[0] == ';' || contact && rest[0] == ',' {
+		return nil
+	}
+	return badRequest(ErrAddrSpec, name+": "+quote(rest)+" follows <URI> instead of ;parameters")
 }
 
 // displayName checks display-name = *(token LWS) for the unquoted form.

@@ -36,6 +36,9 @@ func TestStrictParser(t *testing.T) {
 		{"contact list", "Contact: <sip:a@example.com>, B <sip:b@example.com>;q=0.5", nil, ""},
 		{"contact second value bad", "m: <sip:a@example.com>, B@C <sip:b@example.com>", ErrDisplayName, "Contact:"},
 		{"contact wildcard", "Contact: *", nil, ""},
+		{"text after <URI>", "From: <sip:a@example.com>tag=1", ErrAddrSpec, "follows <URI>"},
+		{"text after quoted name and URI", `To: "B" <sip:b@example.com> x`, ErrAddrSpec, "follows <URI>"},
+		{"LWS before params", "From: <sip:a@example.com>  ;tag=1", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -98,6 +98,9 @@ func requestURI(u *sip.Uri, allowed []string) *Error {
 	if uriCTL(u) {
 		return badRequest(ErrRequestURI, "Request-URI: control character")
 	}
+	if !isScheme(u.Scheme) {
+		return badRequest(ErrRequestURI, "Request-URI: scheme "+quote(u.Scheme)+" is invalid")
+	}
 	ok := false
 	for _, a := range allowed {
 		if strings.EqualFold(a, u.Scheme) {

@@ -35,6 +35,8 @@ func TestRequestTable(t *testing.T) {
 		{name: "bare NUL in quoted display name", edits: []edit{set("From", "From: \"A\x00B\" <sip:a@example.com>;tag=1")}, status: 400, kind: ErrHeaderValue, detail: "From"},
 		{name: "NUL in quoted header param", edits: []edit{add("X-P: a;b=\"c\x00\"")}, status: 400, kind: ErrHeaderValue},
 
+		{name: "empty header name", edits: []edit{add(": x")}, status: 400, kind: ErrHeaderName},
+		{name: "header name with space", edits: []edit{add("X Foo: x")}, status: 400, kind: ErrHeaderName, detail: `"X Foo"`},
 		{name: "no Call-ID", edits: []edit{set("Call-ID", "")}, status: 400, kind: ErrMissingHeader, detail: "Call-ID"},
 		{name: "no CSeq", edits: []edit{set("CSeq", "")}, status: 400, kind: ErrMissingHeader, detail: "CSeq"},
 		{name: "no From", edits: []edit{set("From", "")}, status: 400, kind: ErrMissingHeader, detail: "From"},
@@ -84,6 +86,7 @@ func TestRequestTable(t *testing.T) {
 		{name: "mailto R-URI", start: "INVITE mailto:bob@example.com SIP/2.0", status: 416, kind: ErrScheme, detail: `"mailto"`},
 		{name: "custom schemes", opts: Options{AllowedSchemes: []string{"SIPS"}}, status: 416, kind: ErrScheme},
 		{name: "custom schemes allow", start: "INVITE urn:service:sos SIP/2.0", opts: Options{AllowedSchemes: []string{"sip", "urn"}}},
+		{name: "R-URI empty scheme", start: "INVITE :bob SIP/2.0", status: 400, kind: ErrRequestURI, detail: "scheme"},
 		{name: "R-URI headers", start: "INVITE sip:bob@example.com?Subject=hi SIP/2.0", status: 400, kind: ErrRequestURI, detail: "escaped headers"},
 		{name: "R-URI headers beat scheme", start: "INVITE sip:bob@example.com?Subject=hi SIP/2.0", opts: Options{AllowedSchemes: []string{"tel"}}, status: 400, kind: ErrRequestURI},
 

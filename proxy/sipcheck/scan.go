@@ -142,6 +142,9 @@ type scan struct {
 func (s *scan) collect(hs []sip.Header) *Error {
 	s.maxFwd, s.clen = -1, -1
 	for _, h := range hs {
+		if !isToken(h.Name()) {
+			return badRequest(ErrHeaderName, "header name "+quote(h.Name())+" is not a token")
+		}
 		k := classify(h)
 		s.count[k]++
 		if headerCTL(h) {
