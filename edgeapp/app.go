@@ -13,6 +13,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
@@ -131,6 +132,8 @@ func (a *App) newProxy() error {
 			return fmt.Errorf("auth.users_file: %w", err)
 		}
 	}
+	// sipgo's transports created with custom settings log through its process-wide default logger.
+	sip.SetDefaultLogger(proxy.NewSlog(a.Log.Named("sipgo")))
 	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: a.Sec, Registerer: a.Registry,
 		TLS: a.TLS, Users: a.Users})
 	if err != nil {

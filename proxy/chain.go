@@ -110,7 +110,7 @@ func (p *Proxy) respond(in *inbound, res *sip.Response) {
 		return
 	}
 	if err := in.tx.Respond(res); err != nil {
-		p.log.Debug("response not sent", zap.Error(err))
+		p.log.Debug("response not sent", zap.Error(err), zap.Int("status", res.StatusCode))
 	}
 }
 

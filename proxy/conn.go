@@ -25,7 +25,10 @@ func (p *Proxy) accessReadFilter(props sip.TransportReadProps, data []byte) ([]b
 		}
 		return nil, errBanned
 	}
-	if props.Transport == "UDP" && isSTUNBinding(data) {
+	if props.Transport != "UDP" {
+		return p.streamFilter(props.Transport, props.RemoteAddr.String(), data)
+	}
+	if isSTUNBinding(data) {
 		if pc := p.udpConns[props.LocalAddr.String()]; pc != nil {
 			if resp := stunBindingSuccess(data, props.RemoteAddr); resp != nil {
 				_, _ = pc.WriteTo(resp, props.RemoteAddr)
@@ -104,6 +107,7 @@ func (p *Proxy) connRefused(ip netip.Addr, reason string) {
 // connClosed is told when an access connection closes: its flow is gone at once.
 func (p *Proxy) connClosed(transport, remote string) {
 	p.tlsUsers.Delete(remote)
+	p.framers.Delete(flowKey(transport, remote))
 	if f := p.flows.closeRemote(transport, remote); f != nil {
 		p.flowGone(f)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/sipedge/sipedge/proxy/auth"
 	"github.com/sipedge/sipedge/proxy/health"
 	"github.com/sipedge/sipedge/proxy/registrar"
+	"github.com/sipedge/sipedge/proxy/sipcheck"
 	"github.com/sipedge/sipedge/secevent"
 	"github.com/sipedge/sipedge/userdb"
 )
@@ -106,6 +107,7 @@ type Proxy struct {
 	accessAddrs        []netip.AddrPort
 	tlsConf            *tls.Config
 	served             chan struct{}
+	accessParser       *sip.Parser
 	listeners          []*admitListener
 	packetSocks        []net.PacketConn
 
@@ -118,6 +120,7 @@ type Proxy struct {
 	users   *userdb.DB
 
 	tlsUsers sync.Map // remote addr -> user named by a verified client certificate
+	framers  sync.Map // flow key -> *framer of a stream connection
 
 	draining  bool
 	mu        sync.Mutex
@@ -182,9 +185,12 @@ func New(c Config) (*Proxy, error) {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
 	}
-	slog := newSlog(p.log.Named("sipgo"))
-	accessParser := sip.NewParser()
+	slog := NewSlog(p.log.Named("sipgo"))
+	// The access side parses strictly (RFC 4475: unquoted display names with commas and the like are
+	// refused) and limits message size.
+	accessParser := sipcheck.NewParser()
 	accessParser.MaxMessageLength = c.Cfg.Limits.MaxMessageSize
+	p.accessParser = accessParser
 	noDial := func(net.Addr) net.Dialer { // the edge never dials a phone (RFC 5626: 430 instead)
 		return net.Dialer{Timeout: time.Millisecond, ControlContext: refuseDial}
 	}

@@ -14,7 +14,9 @@ type zapSlog struct {
 	attrs []zap.Field
 }
 
-func newSlog(l *zap.Logger) *slog.Logger { return slog.New(&zapSlog{l: l}) }
+// NewSlog returns a slog.Logger writing to l at debug level. The edge's wiring also installs one as
+// sipgo's process-wide default logger, which some sipgo transports use regardless of their layer's.
+func NewSlog(l *zap.Logger) *slog.Logger { return slog.New(&zapSlog{l: l}) }
 
 func (h *zapSlog) Enabled(_ context.Context, lvl slog.Level) bool {
 	return h.l.Core().Enabled(zap.DebugLevel)

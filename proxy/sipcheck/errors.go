@@ -51,7 +51,7 @@ var (
 	// ErrScheme: the Request-URI scheme is not allowed (416).
 	ErrScheme = errors.New("sipcheck: unsupported URI scheme")
 	// ErrBadExtension: Proxy-Require names option tags this proxy does not
-	// support (420); Error.Unsupported lists them.
+	// support (420; Error.Unsupported lists them), or a tag is not a token (400).
 	ErrBadExtension = errors.New("sipcheck: unsupported Proxy-Require extension")
 	// ErrStatusCode: a response status code is outside 100-699.
 	ErrStatusCode = errors.New("sipcheck: invalid status code")
@@ -96,7 +96,7 @@ func (e *Error) Error() string {
 // Unwrap returns the sentinel, so errors.Is(err, ErrCSeq) works.
 func (e *Error) Unwrap() error { return e.Kind }
 
-// reasons maps the statuses this package produces to their RFC 3261 phrases.
+// reason maps the statuses this package produces to their RFC 3261 phrases.
 func reason(status int) string {
 	switch status {
 	case 400:

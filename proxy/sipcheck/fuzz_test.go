@@ -3,6 +3,7 @@ package sipcheck
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -55,7 +56,7 @@ func FuzzRequest(f *testing.F) {
 			if e.Reason == "" || e.Detail == "" || e.Kind == nil {
 				t.Fatalf("incomplete error %+v", e)
 			}
-			if (e.Status == 420) != (len(e.Unsupported) > 0) {
+			if (e.Status == 420) != (len(e.Unsupported) > 0) || slices.ContainsFunc(e.Unsupported, func(s string) bool { return !isToken(s) }) {
 				t.Fatalf("Unsupported %q with status %d", e.Unsupported, e.Status)
 			}
 		}

@@ -82,7 +82,13 @@ func Request(req *sip.Request, opts Options) *Error {
 		return newError(483, ErrTooManyHops, "Max-Forwards: 0")
 	}
 	if s.count[hProxyRequire] > 0 {
-		if tags := proxyRequire(req.Headers()); len(tags) > 0 {
+		tags := proxyRequire(req.Headers())
+		for _, t := range tags {
+			if !isToken(t) {
+				return badRequest(ErrBadExtension, "Proxy-Require: option tag "+quote(t)+" is not a token")
+			}
+		}
+		if len(tags) > 0 {
 			e := newError(420, ErrBadExtension, "Proxy-Require: "+strings.Join(tags, ", ")+" not supported")
 			e.Unsupported = tags
 			return e

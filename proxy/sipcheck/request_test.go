@@ -91,6 +91,7 @@ func TestRequestTable(t *testing.T) {
 		{name: "R-URI headers beat scheme", start: "INVITE sip:bob@example.com?Subject=hi SIP/2.0", opts: Options{AllowedSchemes: []string{"tel"}}, status: 400, kind: ErrRequestURI},
 
 		{name: "Proxy-Require", edits: []edit{add("Proxy-Require: foo, bar"), add("Proxy-Require: baz")}, status: 420, kind: ErrBadExtension, detail: "foo, bar, baz"},
+		{name: "Proxy-Require tag not a token", edits: []edit{add("Proxy-Require: a b")}, status: 400, kind: ErrBadExtension, detail: `"a b"`},
 		{name: "Require is not ours", edits: []edit{add("Require: 100rel, timer")}},
 		{name: "483 before 420", edits: []edit{add("Proxy-Require: foo"), set("Max-Forwards", "Max-Forwards: 0")}, status: 483, kind: ErrTooManyHops},
 		{name: "416 before 483", start: "INVITE mailto:b@example.com SIP/2.0", edits: []edit{set("Max-Forwards", "Max-Forwards: 0")}, status: 416, kind: ErrScheme},
