@@ -102,6 +102,7 @@ func (p *Proxy) forwardInDialog(in *inbound) error {
 
 // sendStateless sends an ACK for a 2xx (end-to-end, no transaction).
 func (p *Proxy) sendStateless(b *branch) error {
+	ensureContentLength(b.out)
 	tp := p.coreTP
 	if b.side == sideAccess {
 		if !p.flowAlive(b.flow) {

@@ -98,6 +98,8 @@ func (p *Proxy) sendBye(ctx context.Context, d *dialog, toA bool, reason string)
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
 	req.AppendHeader(sip.NewHeader("Reason", `SIP;cause=200;text="`+reason+`"`))
+	cl := sip.ContentLengthHeader(0)
+	req.AppendHeader(&cl)
 	b := &branch{side: sideCore, out: req}
 	if dst.flowID != "" {
 		f := p.flows.get(dst.flowID)

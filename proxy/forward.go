@@ -61,6 +61,7 @@ type brEvent struct {
 
 // send starts the client transaction of one branch.
 func (p *Proxy) send(b *branch) error {
+	ensureContentLength(b.out)
 	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
 	defer cancel()
 	if b.side == sideAccess {
@@ -240,6 +241,8 @@ func (p *Proxy) cancelBranch(b *branch) {
 	c.AppendHeader(&sip.CSeqHeader{SeqNo: b.out.CSeq().SeqNo, MethodName: sip.CANCEL})
 	mf := sip.MaxForwardsHeader(70)
 	c.AppendHeader(&mf)
+	cl := sip.ContentLengthHeader(0)
+	c.AppendHeader(&cl)
 	c.SetTransport(b.out.Transport())
 	c.SetDestination(b.out.Destination())
 	txl := p.coreTxl

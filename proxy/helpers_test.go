@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -124,7 +125,11 @@ func edgePhone(e *testEdge, user, password, domain string) softphone.Account {
 
 func startPhone(t *testing.T, acct softphone.Account) *softphone.Phone {
 	t.Helper()
-	p, err := softphone.New(acct, softphone.Options{DataDir: t.TempDir(), QualityInterval: time.Second})
+	opts := softphone.Options{DataDir: t.TempDir(), QualityInterval: time.Second}
+	if os.Getenv("PHONE_TEST_LOG") != "" {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	p, err := softphone.New(acct, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

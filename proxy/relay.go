@@ -27,6 +27,7 @@ func (p *Proxy) relay(in *inbound, b *branch, res *sip.Response) {
 	for i := len(vias) - 1; i >= 0; i-- {
 		r.PrependHeader(sip.HeaderClone(vias[i]))
 	}
+	ensureContentLength(r)
 	r.SetDestination(in.req.Source())
 	r.SetTransport(in.req.Transport())
 	if b != nil && isDialogForming(in.req.Method) && in.dlg == nil && toTag(r) != "" &&

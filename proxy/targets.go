@@ -75,6 +75,8 @@ func (p *Proxy) probe(ctx context.Context, t health.Target) (int, error) {
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
 	req.AppendHeader(sip.NewHeader("User-Agent", "sipedge"))
+	cl := sip.ContentLengthHeader(0)
+	req.AppendHeader(&cl)
 	req.SetDestination(tt.dest)
 	req.SetTransport(tt.transport)
 	addVia(req, tt.transport, p.coreEP.Addr())

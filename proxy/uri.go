@@ -155,6 +155,15 @@ type hdrMsg interface {
 	Contact() *sip.ContactHeader
 }
 
+// ensureContentLength adds Content-Length when a message (received over UDP, where it is optional)
+// goes out on a stream, where it is mandatory.
+func ensureContentLength(m hdrMsg) {
+	if m.ContentLength() == nil {
+		cl := sip.ContentLengthHeader(len(m.Body()))
+		m.AppendHeader(&cl)
+	}
+}
+
 func removeAll(m hdrMsg, name string) {
 	for m.RemoveHeader(name) {
 	}
