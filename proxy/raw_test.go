@@ -41,8 +41,12 @@ func dialRaw(t *testing.T, network, addr string) *rawClient {
 	if err != nil {
 		t.Fatalf("dial %s %s: %v", network, addr, err)
 	}
+	return rawFromConn(t, c, network == "udp")
+}
+
+func rawFromConn(t *testing.T, c net.Conn, udp bool) *rawClient {
 	t.Cleanup(func() { c.Close() })
-	return &rawClient{t: t, conn: c, udp: network == "udp", r: bufio.NewReader(c), tag: sip.GenerateTagN(8),
+	return &rawClient{t: t, conn: c, udp: udp, r: bufio.NewReader(c), tag: sip.GenerateTagN(8),
 		cid: sip.GenerateTagN(16), Local: c.LocalAddr().String()}
 }
 
