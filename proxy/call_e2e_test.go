@@ -63,12 +63,12 @@ func TestCallsBothWaysThroughEdge(t *testing.T) {
 	}
 	waitEvent(t, aEv, softphone.EventEnded, call.ID(), 5*time.Second)
 	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
-	assertTone(t, rec, 1000)
+	testpeers.AssertTone(t, rec, 1000)
 	r, err := bob.Recordings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertTone(t, r.Received, 440)
+	testpeers.AssertTone(t, r.Received, 440)
 
 	// bob -> alice: the PBX routes through the edge by Path; alice holds and resumes (re-INVITE from
 	// the access side) and hangs up (BYE from the access side).
@@ -97,7 +97,7 @@ func TestCallsBothWaysThroughEdge(t *testing.T) {
 		t.Fatalf("hangup: %v", err)
 	}
 	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
-	assertTone(t, rec2, 1000)
+	testpeers.AssertTone(t, rec2, 1000)
 	if len(e.App.Proxy.Dialogs()) != 0 {
 		t.Errorf("dialogs left after both calls ended: %+v", e.App.Proxy.Dialogs())
 	}

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"math"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/edgeapp"
 	"github.com/sipedge/sipedge/internal/testpeers"
-	"github.com/sipedge/sipedge/media/audio"
 	"github.com/sipedge/sipedge/softphone"
 )
 
@@ -157,21 +154,6 @@ func waitEvent(t *testing.T, ch <-chan softphone.Event, typ softphone.EventType,
 		case <-deadline:
 			t.Fatalf("no %s event within %v", typ, d)
 		}
-	}
-}
-
-func assertTone(t *testing.T, path string, want float64) {
-	t.Helper()
-	pcm, rate, err := audio.ReadWAV(path)
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	if len(pcm) < rate/2 {
-		t.Fatalf("%s: only %d samples at %d Hz", path, len(pcm), rate)
-	}
-	got := audio.DominantFrequency(pcm[rate/5:], rate)
-	if math.Abs(got-want) > want*0.03 {
-		t.Errorf("%s: dominant frequency %.1f Hz, want %.0f Hz", filepath.Base(path), got, want)
 	}
 }
 

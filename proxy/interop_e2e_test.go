@@ -47,12 +47,12 @@ func TestBaresipThroughEdge(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitB(t, dave, 5*time.Second, testpeers.EventCallClosed)
-	assertTone(t, rec, 1000)
+	testpeers.AssertTone(t, rec, 1000)
 	r, err := dave.Recordings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertTone(t, r.Received, 440)
+	testpeers.AssertTone(t, r.Received, 440)
 }
 
 // Blind and attended transfer by a phone behind the edge (REFER, NOTIFY, INVITE with Replaces cross the

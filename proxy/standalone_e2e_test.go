@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone"
 	"github.com/sipedge/sipedge/userdb"
 )
@@ -79,8 +80,8 @@ func TestStandaloneRegistrarCalls(t *testing.T) {
 	}
 	waitEvent(t, b2, softphone.EventEnded, bc.ID(), 5*time.Second)
 	waitEvent(t, aEv, softphone.EventEnded, call.ID(), 5*time.Second)
-	assertTone(t, aRec, 1000)
-	assertTone(t, bRec, 440)
+	testpeers.AssertTone(t, aRec, 1000)
+	testpeers.AssertTone(t, bRec, 440)
 
 	// An unregistered user is temporarily unavailable.
 	c2, err := alice.Dial(ctx, "sip:nobody@sipedge", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "silence"}})

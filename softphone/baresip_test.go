@@ -97,12 +97,12 @@ func TestBaresipPhoneCallsBaresip(t *testing.T) {
 	if s.PacketsReceived < 50 || s.MOS < 3.5 || s.SRTPErrors != 0 {
 		t.Errorf("stats %+v", s)
 	}
-	assertTone(t, rec, 1000)
+	testpeers.AssertTone(t, rec, 1000)
 	r, err := bob.Recordings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertTone(t, r.Received, 440)
+	testpeers.AssertTone(t, r.Received, 440)
 }
 
 func TestBaresipCallsPhone(t *testing.T) {
@@ -146,10 +146,10 @@ func TestBaresipCallsPhone(t *testing.T) {
 	if end.Reason != "remote hangup" {
 		t.Errorf("end %+v", end)
 	}
-	assertTone(t, rec, 1000)
+	testpeers.AssertTone(t, rec, 1000)
 	r, err := bob.Recordings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertTone(t, r.Received, 600)
+	testpeers.AssertTone(t, r.Received, 600)
 }

@@ -2,13 +2,11 @@ package softphone
 
 import (
 	"context"
-	"math"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sipedge/sipedge/internal/testpeers"
-	"github.com/sipedge/sipedge/media/audio"
 )
 
 // kamailioAccount is an account registering directly at Kamailio on transport.
@@ -51,21 +49,6 @@ func waitEvent(t *testing.T, ch <-chan Event, typ EventType, call string, d time
 }
 
 // assertTone checks that a WAV recording's dominant frequency is near want.
-func assertTone(t *testing.T, path string, want float64) {
-	t.Helper()
-	pcm, rate, err := audio.ReadWAV(path)
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
-	if len(pcm) < rate/2 {
-		t.Fatalf("%s: only %d samples at %d Hz", path, len(pcm), rate)
-	}
-	// Skip the first 200 ms (prefill, codec start-up).
-	got := audio.DominantFrequency(pcm[rate/5:], rate)
-	if math.Abs(got-want) > want*0.03 {
-		t.Errorf("%s: dominant frequency %.1f Hz, want %.0f Hz", filepath.Base(path), got, want)
-	}
-}
 
 func TestKamailioRegisterTransports(t *testing.T) {
 	k := startKamailio(t, "u1", "u2", "u3")
@@ -161,8 +144,8 @@ func TestKamailioCallBetweenPhones(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 	<-bc.Done()
-	assertTone(t, aRec, 1000)
-	assertTone(t, bRec, 440)
+	testpeers.AssertTone(t, aRec, 1000)
+	testpeers.AssertTone(t, bRec, 440)
 }
 
 func TestKamailioBusyAndCancel(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sipedge/sipedge/internal/testpeers"
 )
 
 // mediaPair negotiates two local SDPs and starts two media sessions wired to each other.
@@ -79,8 +81,8 @@ func TestMediaLoopbackSRTP(t *testing.T) {
 			if sa.RTTMs <= 0 || sa.RTTMs > 50 {
 				t.Errorf("RTT %.2f ms from RTCP, want a small positive value", sa.RTTMs)
 			}
-			assertTone(t, ra, 1000)
-			assertTone(t, rb, 440)
+			testpeers.AssertTone(t, ra, 1000)
+			testpeers.AssertTone(t, rb, 440)
 		})
 	}
 }
@@ -147,7 +149,7 @@ func TestMediaCodecChange(t *testing.T) {
 	if s := b.Close(); s.PacketsReceived < 60 {
 		t.Errorf("stats %+v", s)
 	}
-	assertTone(t, rb, 440)
+	testpeers.AssertTone(t, rb, 440)
 }
 
 // BenchmarkSendFrame measures one 20 ms send tick (tone source, G.722,

@@ -149,5 +149,5 @@ func TestBaresipSendsAudioFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertTone(t, rec.Received, 600)
+	AssertTone(t, rec.Received, 600)
 }

@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sipedge/sipedge/media/audio"
 )
 
 // waitRegistered waits for REGISTER_OK on every phone and fails the test on REGISTER_FAIL.
@@ -40,20 +37,6 @@ func waitCall(ctx context.Context, t *testing.T, p *Baresip, want string, types 
 }
 
 // assertTone checks that the WAV at path is dominated by a tone of want Hz.
-func assertTone(t *testing.T, path string, want float64) {
-	t.Helper()
-	pcm, rate, err := audio.ReadWAV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if secs := float64(len(pcm)) / float64(rate); secs < 1 {
-		t.Errorf("%s: only %.2f s of audio", path, secs)
-	}
-	got := audio.DominantFrequency(pcm, rate)
-	if math.Abs(got-want) > 15 {
-		t.Errorf("%s: dominant frequency %.1f Hz, want %.0f Hz", path, got, want)
-	}
-}
 
 // TestCallBetweenTwoBaresips: two phones register directly at Kamailio with digest auth (one over TCP,
 // one over UDP), one calls the other, the callee answers automatically, each sends its own tone, and
@@ -103,8 +86,8 @@ func TestCallBetweenTwoBaresips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertTone(t, rec.Sent, c.sent)
-		assertTone(t, rec.Received, c.recv)
+		AssertTone(t, rec.Sent, c.sent)
+		AssertTone(t, rec.Received, c.recv)
 	}
 }
 
@@ -147,7 +130,7 @@ func TestParallelForkRingsEveryDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertTone(t, rec.Received, 900) // the laptop's tone, not the desk phone's
+	AssertTone(t, rec.Received, 900) // the laptop's tone, not the desk phone's
 }
 
 // TestCallToPathContactGoesThroughPath: a contact registered through a proxy with Path (as the edge

@@ -46,5 +46,5 @@ func TestTLSPhonesCallEachOther(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertTone(t, rec.Received, 1000)
+	AssertTone(t, rec.Received, 1000)
 }
