@@ -123,6 +123,8 @@ func New(cfg *config.Config, stdout, logOut io.Writer) (a *App, err error) {
 	return a, nil
 }
 
+var sipgoLogOnce sync.Once
+
 // newProxy builds the SIP proxy on the opened sockets.
 func (a *App) newProxy() error {
 	cfg := a.Cfg
@@ -132,8 +134,9 @@ func (a *App) newProxy() error {
 			return fmt.Errorf("auth.users_file: %w", err)
 		}
 	}
-	// sipgo's transports created with custom settings log through its process-wide default logger.
-	sip.SetDefaultLogger(proxy.NewSlog(a.Log.Named("sipgo")))
+	// sipgo's transports created with custom settings log through its process-wide default logger; it is
+	// set once per process (before any sipgo code runs), never while transports may read it.
+	sipgoLogOnce.Do(func() { sip.SetDefaultLogger(proxy.NewSlog(a.Log.Named("sipgo"))) })
 	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: a.Sec, Registerer: a.Registry,
 		TLS: a.TLS, Users: a.Users})
 	if err != nil {
