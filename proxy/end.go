@@ -30,6 +30,15 @@ func (p *Proxy) Dialogs() []DialogInfo {
 	return out
 }
 
+// Flows lists the access flows with their users and registered contacts.
+func (p *Proxy) Flows() []FlowInfo {
+	var out []FlowInfo
+	for _, f := range p.flows.list() {
+		out = append(out, f.Info())
+	}
+	return out
+}
+
 // endDialog forgets a dialog that ended by BYE.
 func (p *Proxy) endDialog(d *dialog, reason string) {
 	d.mu.Lock()

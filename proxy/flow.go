@@ -27,7 +27,21 @@ type Flow struct {
 	certUser string         // user named by a verified client certificate
 	expires  time.Time      // UDP: the flow lives as long as its registration
 	closed   bool
-	bindings int // registrations forwarded over the flow and accepted
+	bindings []FlowBinding // registrations accepted on this flow
+}
+
+// FlowBinding is one registered contact of a flow, as the registrar (PBX or local) accepted it.
+type FlowBinding struct {
+	Contact  string
+	Instance string // +sip.instance (RFC 5626)
+	RegID    int
+	Expires  time.Time
+}
+
+// FlowInfo is a snapshot of a flow for the admin API and tests.
+type FlowInfo struct {
+	ID, Transport, Remote, User string
+	Bindings                    []FlowBinding
 }
 
 // User returns the user bound to the flow ("" if none).
@@ -37,13 +51,24 @@ func (f *Flow) User() string {
 	return f.user
 }
 
-func (f *Flow) bind(user string, expires time.Time) {
+func (f *Flow) bind(user string, expires time.Time, bs []FlowBinding) {
 	f.mu.Lock()
 	f.user = user
 	if expires.After(f.expires) {
 		f.expires = expires
 	}
+	if bs != nil {
+		f.bindings = bs
+	}
 	f.mu.Unlock()
+}
+
+// Info returns a snapshot of the flow.
+func (f *Flow) Info() FlowInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return FlowInfo{ID: f.ID, Transport: f.Transport, Remote: f.Remote, User: f.user,
+		Bindings: append([]FlowBinding(nil), f.bindings...)}
 }
 
 // SrcIP is the flow's source IP.
@@ -154,6 +179,16 @@ func (t *flowTable) sweep(idle time.Duration) []*Flow {
 	}
 	for _, f := range out {
 		t.removeLocked(f)
+	}
+	return out
+}
+
+func (t *flowTable) list() []*Flow {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*Flow, 0, len(t.byID))
+	for _, f := range t.byID {
+		out = append(out, f)
 	}
 	return out
 }

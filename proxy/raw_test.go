@@ -156,7 +156,14 @@ func (c *rawClient) request(method, ruri, from, to, extra, body string) string {
 func (c *rawClient) register(user, password, domain string) *sip.Response {
 	c.t.Helper()
 	aor := "sip:" + user + "@" + domain
-	c.send(c.request("REGISTER", "sip:"+domain, aor, aor, "Expires: 300\r\nSupported: path, outbound\r\n", ""))
+	return c.do("REGISTER", "sip:"+domain, aor, aor, "Expires: 300\r\nSupported: path, outbound\r\n", "", user, password)
+}
+
+// do sends a request and answers one digest challenge (401 or 407) with user's password; it returns the
+// final response.
+func (c *rawClient) do(method, ruri, from, to, extra, body, user, password string) *sip.Response {
+	c.t.Helper()
+	c.send(c.request(method, ruri, from, to, extra, body))
 	res := c.readFinal(5 * time.Second)
 	if res == nil || (res.StatusCode != 401 && res.StatusCode != 407) {
 		return res
@@ -175,11 +182,11 @@ func (c *rawClient) register(user, password, domain string) *sip.Response {
 	if chal == nil {
 		c.t.Fatalf("no MD5 challenge in %s", res.StartLine())
 	}
-	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: "sip:" + domain, Username: user, Password: password, Count: 1})
+	cred, err := digest.Digest(chal, digest.Options{Method: method, URI: ruri, Username: user, Password: password, Count: 1})
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.send(c.request("REGISTER", "sip:"+domain, aor, aor, "Expires: 300\r\nSupported: path, outbound\r\n"+aname+": "+cred.String()+"\r\n", ""))
+	c.send(c.request(method, ruri, from, to, extra+aname+": "+cred.String()+"\r\n", body))
 	return c.readFinal(5 * time.Second)
 }
 

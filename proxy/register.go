@@ -144,7 +144,7 @@ func (p *Proxy) registerLocal(in *inbound, user string) error {
 		res.AppendHeader(sip.NewHeader("Path", "<"+pu.String()+">"))
 	}
 	res.AppendHeader(sip.NewHeader("Date", time.Now().UTC().Format(time.RFC1123)))
-	in.flow.bind(user, maxExp)
+	in.flow.bind(user, maxExp, flowBindings(in.req, res, p.now()))
 	p.m.registrations.WithLabelValues("ok").Inc()
 	p.respond(in, res)
 	return nil
@@ -179,7 +179,7 @@ func (p *Proxy) forwardRegister(in *inbound, user string) error {
 	in.onFinal = func(res *sip.Response) {
 		switch {
 		case res.IsSuccess():
-			in.flow.bind(user, p.now().Add(registrationExpiry(in.req, res, in.flow)))
+			in.flow.bind(user, p.now().Add(registrationExpiry(in.req, res, in.flow)), flowBindings(in.req, res, p.now()))
 			p.m.registrations.WithLabelValues("ok").Inc()
 			if hadCreds {
 				p.authResult(in, true, user, "")
@@ -233,6 +233,37 @@ func (p *Proxy) forwardQuiet(in *inbound, b *branch) {
 			return
 		}
 	}
+}
+
+// flowBindings are the contacts of the REGISTER that the registrar's 2xx lists (with its expiry).
+func flowBindings(req *sip.Request, res *sip.Response, now time.Time) []FlowBinding {
+	var out []FlowBinding
+	for _, h := range req.GetHeaders("Contact") {
+		rc, ok := h.(*sip.ContactHeader)
+		if !ok || rc.Address.Wildcard {
+			continue
+		}
+		for _, g := range res.GetHeaders("Contact") {
+			c, ok := g.(*sip.ContactHeader)
+			if !ok || !registrar.SameURI(c.Address.String(), rc.Address.String()) {
+				continue
+			}
+			b := FlowBinding{Contact: c.Address.String(), Expires: now.Add(time.Hour)}
+			if c.Params != nil {
+				if v, ok := c.Params.Get("expires"); ok {
+					if n, err := strconv.Atoi(v); err == nil {
+						b.Expires = now.Add(time.Duration(n) * time.Second)
+					}
+				}
+			}
+			if rc.Params != nil {
+				b.Instance = strings.Trim(rc.Params.GetOr("+sip.instance", ""), "\"<>")
+				b.RegID, _ = strconv.Atoi(rc.Params.GetOr("reg-id", "0"))
+			}
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // registrationExpiry is how long the registration on this flow lasts according to the 2xx.
