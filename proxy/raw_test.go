@@ -60,6 +60,35 @@ func (c *rawClient) send(msg string) {
 // read returns the next SIP response (skipping CRLF keepalive pongs); nil on timeout or close.
 func (c *rawClient) read(d time.Duration) *sip.Response {
 	c.t.Helper()
+	res, _ := c.readMsg(d).(*sip.Response)
+	return res
+}
+
+// readRequest returns the next SIP request; nil on timeout or close.
+func (c *rawClient) readRequest(d time.Duration) *sip.Request {
+	c.t.Helper()
+	req, _ := c.readMsg(d).(*sip.Request)
+	return req
+}
+
+// respond answers req with status (To tag added, our Contact) and returns the response sent.
+func (c *rawClient) respond(req *sip.Request, status int, reason, extra string) {
+	c.t.Helper()
+	res := sip.NewResponseFromRequest(req, status, reason, nil)
+	if to := res.To(); to != nil && to.Params != nil {
+		if _, ok := to.Params.Get("tag"); !ok {
+			to.Params.Add("tag", c.tag)
+		}
+	}
+	host, port, _ := net.SplitHostPort(c.Local)
+	var b strings.Builder
+	res.StringWrite(&b)
+	msg := strings.Replace(b.String(), "\r\n\r\n", "\r\nContact: <sip:"+host+":"+port+";transport=tls>\r\n"+extra+"\r\n", 1)
+	c.send(msg)
+}
+
+func (c *rawClient) readMsg(d time.Duration) sip.Message {
+	c.t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(d))
 	if c.udp {
 		buf := make([]byte, 65535)
@@ -71,8 +100,7 @@ func (c *rawClient) read(d time.Duration) *sip.Response {
 		if err != nil {
 			c.t.Fatalf("parse: %v", err)
 		}
-		res, _ := m.(*sip.Response)
-		return res
+		return m
 	}
 	var head strings.Builder
 	for {
@@ -108,11 +136,7 @@ func (c *rawClient) read(d time.Duration) *sip.Response {
 		code, _ := strconv.Atoi(f[1])
 		return sip.NewResponse(code, strings.Join(f[2:], " "))
 	}
-	res, ok := m.(*sip.Response)
-	if !ok {
-		return nil
-	}
-	return res
+	return m
 }
 
 // readFinal returns the first final response.
