@@ -136,7 +136,15 @@ func (a *App) newProxy() error {
 	}
 	// sipgo's transports created with custom settings log through its process-wide default logger; it is
 	// set once per process (before any sipgo code runs), never while transports may read it.
-	sipgoLogOnce.Do(func() { sip.SetDefaultLogger(proxy.NewSlog(a.Log.Named("sipgo"))) })
+	// sipgo also refuses UDP messages over UDPMTUSize-200 bytes (1300) instead of sending them: an INVITE
+	// with SDES crypto lines for a UDP phone exceeds that. Phones on UDP cannot be switched to TCP by the
+	// edge, so it sends up to max_message_size over UDP (IP fragmentation), as other SBCs do.
+	sipgoLogOnce.Do(func() {
+		sip.SetDefaultLogger(proxy.NewSlog(a.Log.Named("sipgo")))
+		if need := a.Cfg.Limits.MaxMessageSize + 200; sip.UDPMTUSize < need {
+			sip.UDPMTUSize = need
+		}
+	})
 	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: a.Sec, Registerer: a.Registry,
 		TLS: a.TLS, Users: a.Users})
 	if err != nil {

@@ -112,3 +112,30 @@ func TestTransfersThroughEdge(t *testing.T) {
 	waitEvent(t, aEv, softphone.EventEnded, c3.ID(), 5*time.Second)
 	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished) // bob's new call (with Replaces) to carol
 }
+
+// A phone on UDP through the edge: its flow is its source address, kept alive by its registration.
+func TestUDPPhoneThroughEdge(t *testing.T) {
+	testpeers.Require(t, "baresip")
+	k := startPBX(t, "alice", "erin")
+	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")} })
+	erin := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: "erin", Password: "pw-erin", Domain: "pbx.test",
+		Outbound: "sip:" + e.UDP + ";transport=udp", ToneHz: 1000, AnswerMode: "auto", Codecs: []string{"PCMU"}})
+	waitB(t, erin, 10*time.Second, testpeers.EventRegisterOK)
+	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
+	ctx := ctxT(t, 20*time.Second)
+	rec := filepath.Join(t.TempDir(), "a.wav")
+	call, err := alice.Dial(ctx, "sip:erin@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call.WaitAnswered(ctx); err != nil {
+		t.Fatalf("call to a UDP phone through the edge: %v", err)
+	}
+	waitB(t, erin, 5*time.Second, testpeers.EventCallEstablished)
+	time.Sleep(1200 * time.Millisecond)
+	if err := erin.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	waitB(t, erin, 5*time.Second, testpeers.EventCallClosed)
+	testpeers.AssertTone(t, rec, 1000)
+}
