@@ -41,7 +41,7 @@ func (p *Proxy) coreChain() handler {
 	return chain(p.routeCore, p.validate)
 }
 
-func (p *Proxy) onRequest(s side, req *sip.Request, tx *sip.ServerTx) {
+func (p *Proxy) onRequest(s Side, req *sip.Request, tx *sip.ServerTx) {
 	p.inflight.Add(1)
 	defer p.inflight.Done()
 	p.m.requests.WithLabelValues(s.String()).Inc()

@@ -87,6 +87,9 @@ func (p *Proxy) forwardInDialog(in *inbound) error {
 		}
 	}
 	if in.req.IsAck() {
+		if err := p.mediaRequest(in, []*branch{b}); err != nil { // the answer of a late offer
+			return reject(0, "", err.Error())
+		}
 		return p.sendStateless(b)
 	}
 	if in.req.Method == sip.BYE {

@@ -32,15 +32,16 @@ type dialog struct {
 	created   time.Time
 	expires   time.Time // zero: no expiry (INVITE dialogs end with BYE)
 	ended     bool
+	media     string // media session id (relay)
 }
 
 // dialogKey includes the side leg a is on: a call that passes the edge twice (phone -> edge -> PBX ->
 // edge -> phone, a "spiral") is two dialogs here with the same Call-ID and tags.
-func dialogKey(callID, tagA, tagB string, aSide side) string {
+func dialogKey(callID, tagA, tagB string, aSide Side) string {
 	return callID + "\x00" + tagA + "\x00" + tagB + "\x00" + aSide.String()
 }
 
-func (d *dialog) aSide() side {
+func (d *dialog) aSide() Side {
 	if d.a.access() {
 		return sideAccess
 	}
@@ -56,7 +57,7 @@ func newDialogTable() *dialogTable { return &dialogTable{m: map[string]*dialog{}
 
 // find returns the dialog of an in-dialog request that arrived on side s, and whether it comes from
 // leg a (the sending party's leg must be on s).
-func (t *dialogTable) find(req *sip.Request, s side) (*dialog, bool) {
+func (t *dialogTable) find(req *sip.Request, s Side) (*dialog, bool) {
 	cid := callID(req)
 	ft, tt := fromTag(req), toTag(req)
 	t.mu.Lock()
@@ -64,7 +65,7 @@ func (t *dialogTable) find(req *sip.Request, s side) (*dialog, bool) {
 	if d, ok := t.m[dialogKey(cid, ft, tt, s)]; ok {
 		return d, true
 	}
-	for _, as := range []side{sideAccess, sideCore} {
+	for _, as := range []Side{sideAccess, sideCore} {
 		if d, ok := t.m[dialogKey(cid, tt, ft, as)]; ok && d.b.access() == (s == sideAccess) {
 			return d, false
 		}

@@ -47,6 +47,12 @@ func (p *Proxy) endDialog(d *dialog, reason string) {
 	d.mu.Unlock()
 	if !already {
 		p.dialogs.remove(d)
+		d.mu.Lock()
+		m := d.media
+		d.mu.Unlock()
+		if d.method == "INVITE" {
+			p.endMedia(m, reason)
+		}
 		p.log.Debug("dialog ended", zap.String("call_id", d.callID), zap.String("reason", reason))
 	}
 }

@@ -9,14 +9,21 @@ import (
 	"go.uber.org/zap"
 )
 
-type side int
+// Side is a side of the edge: the access side faces the phones, the core side the PBX.
+type Side int
 
+// The two sides.
 const (
-	sideAccess side = iota
-	sideCore
+	SideAccess Side = iota
+	SideCore
 )
 
-func (s side) String() string {
+const (
+	sideAccess = SideAccess
+	sideCore   = SideCore
+)
+
+func (s Side) String() string {
 	if s == sideAccess {
 		return "access"
 	}
@@ -28,7 +35,7 @@ const timerC = 3*time.Minute + 10*time.Second
 
 // inbound is a request being processed, with what the chain learned about it.
 type inbound struct {
-	side     side
+	side     Side
 	req      *sip.Request
 	tx       *sip.ServerTx
 	flow     *Flow  // access side: the flow it arrived on
@@ -40,12 +47,14 @@ type inbound struct {
 	coreVias []sip.Header
 	hideVias bool                    // core -> access: the original Vias are kept here and restored on responses
 	onFinal  func(res *sip.Response) // called once with the final response relayed upstream
+	offered  bool                    // the request carried an SDP offer: SDP in responses is the answer
+	mediaID  string                  // media session of the request SDP
 }
 
 // branch is one outgoing copy of a request.
 type branch struct {
 	out   *sip.Request
-	side  side
+	side  Side
 	flow  *Flow // access-side destination flow
 	tx    *sip.ClientTx
 	final *sip.Response
@@ -92,6 +101,10 @@ func (p *Proxy) forward(in *inbound, brs []*branch) {
 	quit := make(chan struct{})
 	defer close(quit)
 	isInvite := in.req.IsInvite()
+	if err := p.mediaRequest(in, brs); err != nil {
+		p.respondError(in, err)
+		return
+	}
 	pending := 0
 	for _, b := range brs {
 		if err := p.send(b); err != nil {
@@ -195,6 +208,7 @@ func (p *Proxy) forward(in *inbound, brs []*branch) {
 	}
 	if in.req.IsInvite() && !answered && in.dlg == nil {
 		p.dialogs.dropEarly(callID(in.req))
+		p.endMedia(in.mediaID, "call not answered")
 	}
 }
 

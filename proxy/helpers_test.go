@@ -15,7 +15,9 @@ type testEdge = edgetest.Edge
 
 func startEdge(t *testing.T, mut func(c *config.Config)) *testEdge { return edgetest.Start(t, mut) }
 
-func startPBX(t *testing.T, users ...string) *testpeers.Kamailio { return edgetest.StartPBX(t, users...) }
+func startPBX(t *testing.T, users ...string) *testpeers.Kamailio {
+	return edgetest.StartPBX(t, users...)
+}
 
 func edgePhone(e *testEdge, user, password, domain string) softphone.Account {
 	return edgetest.PhoneAccount(e, user, password, domain)

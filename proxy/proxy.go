@@ -40,7 +40,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 	TLS        *tls.Config // server config of the access TLS listeners
 	Users      *userdb.DB  // users file (local auth, standalone registrar); may be nil in passthrough mode
-	Hooks      Hooks       // policy and media plug in here; nil funcs are no-ops
+	Hooks      Hooks       // policy plugs in here; nil funcs are no-ops
+	Media      Media       // media anchoring (the relay); nil: SDP passes unchanged
 	Now        func() time.Time
 }
 
@@ -97,6 +98,7 @@ type Proxy struct {
 	log   *zap.Logger
 	sec   secevent.Emitter
 	hooks Hooks
+	media Media
 	now   func() time.Time
 	m     *metrics
 
@@ -145,7 +147,7 @@ func New(c Config) (*Proxy, error) {
 	if c.Sec == nil {
 		c.Sec = discardEmitter{}
 	}
-	p := &Proxy{cfg: c.Cfg, log: c.Log, sec: c.Sec, hooks: c.Hooks, now: c.Now, users: c.Users,
+	p := &Proxy{cfg: c.Cfg, log: c.Log, sec: c.Sec, hooks: c.Hooks, media: c.Media, now: c.Now, users: c.Users,
 		udpConns: map[string]net.PacketConn{}}
 	p.tlsConf = c.TLS
 	p.served = make(chan struct{})

@@ -49,6 +49,7 @@ func (p *Proxy) relay(in *inbound, b *branch, res *sip.Response) {
 			d.mu.Unlock()
 		}
 	}
+	p.mediaResponse(in, b, r)
 	if b != nil && b.side == sideCore && in.side == sideAccess {
 		p.hideResponse(in, r)
 	}
@@ -101,7 +102,10 @@ func (p *Proxy) hideResponse(in *inbound, r *sip.Response) {
 // trackDialog records the dialog a 1xx/2xx to a dialog-forming request creates (one per remote tag).
 func (p *Proxy) trackDialog(in *inbound, b *branch, r *sip.Response) {
 	req := in.req
-	d := &dialog{callID: callID(req), method: string(req.Method), created: p.now()}
+	d := &dialog{callID: callID(req), method: string(req.Method), created: p.now(), media: in.mediaID}
+	if d.media == "" && d.method == "INVITE" {
+		d.media = p.mediaSession(in, b)
+	}
 	d.a = leg{tag: fromTag(req), uri: req.From().Value()}
 	if cs := req.CSeq(); cs != nil {
 		d.a.cseq = cs.SeqNo
@@ -178,7 +182,7 @@ func (p *Proxy) refreshSubscription(d *dialog, r *sip.Response) {
 
 // strayResponse forwards a response that matches no client transaction: only 2xx retransmissions for
 // INVITE, statelessly, after checking that the top Via is the edge's.
-func (p *Proxy) strayResponse(s side, r *sip.Response) {
+func (p *Proxy) strayResponse(s Side, r *sip.Response) {
 	if !r.IsSuccess() {
 		return
 	}
