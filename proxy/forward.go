@@ -97,6 +97,8 @@ func (p *Proxy) send(b *branch) error {
 func (p *Proxy) forward(in *inbound, brs []*branch) {
 	p.inflight.Add(1)
 	defer p.inflight.Done()
+	p.forwarding.Add(1)
+	defer p.forwarding.Add(-1)
 	evs := make(chan brEvent, 4*len(brs)+4)
 	quit := make(chan struct{})
 	defer close(quit)

@@ -102,6 +102,7 @@ func TestEndCallDrainAndMetrics(t *testing.T) {
 		`sipedge_pbx_target_up{target="` + k.Addr("tcp") + `"} 1`,
 		`sipedge_sip_responses_total{class="5xx",side="access"}`,
 		`sipedge_flows_registered 1`,
+		`sipedge_transactions_active 0`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

@@ -50,6 +50,9 @@ func newMetrics(reg prometheus.Registerer, p *Proxy) (*metrics, error) {
 			func() float64 { return float64(len(p.dialogs.list())) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sipedge_calls_active", Help: "Confirmed INVITE dialogs."},
 			func() float64 { return float64(p.dialogs.calls()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sipedge_transactions_active",
+			Help: "Proxied transactions waiting for their final response."},
+			func() float64 { return float64(p.forwarding.Load()) }),
 	}
 	for _, c := range append([]prometheus.Collector{m.requests, m.responses, m.malformed, m.auth, m.registrations,
 		m.forkedRegistrations, m.connRefused, m.flowFailed, m.noTarget, m.calls}, gauges...) {

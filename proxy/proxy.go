@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -124,13 +125,14 @@ type Proxy struct {
 	tlsUsers sync.Map // remote addr -> user named by a verified client certificate
 	framers  sync.Map // flow key -> *framer of a stream connection
 
-	draining  bool
-	mu        sync.Mutex
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	inflight  sync.WaitGroup
-	closeOnce sync.Once
+	draining   bool
+	forwarding atomic.Int64 // proxied transactions in progress
+	mu         sync.Mutex
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	inflight   sync.WaitGroup
+	closeOnce  sync.Once
 }
 
 // New builds the proxy; nothing is served until Serve.

@@ -45,6 +45,8 @@ type Edge struct {
 	TCP  string
 	UDP  string
 	Core string
+	// Stop stops the edge and waits for it (also done when the test ends).
+	Stop func()
 }
 
 // Start runs an edge with ephemeral loopback ports (access on 127.0.0.1, core on 127.0.0.2) and stops it
@@ -75,18 +77,21 @@ func Start(t *testing.T, mut func(c *config.Config)) *Edge {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
-	t.Cleanup(func() {
+	e := &Edge{App: app, Cfg: c, Logs: logs}
+	e.Stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Error("edge did not stop within 10 s")
 		}
+	})
+	t.Cleanup(func() {
+		e.Stop()
 		if t.Failed() && os.Getenv("EDGE_TEST_LOG") != "" {
 			t.Logf("edge log:\n%s", logs.String())
 		}
 	})
-	e := &Edge{App: app, Cfg: c, Logs: logs}
 	for _, s := range app.Access {
 		switch s.Endpoint.Transport {
 		case "tls":

@@ -1,0 +1,50 @@
+package proxy_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/userdb"
+)
+
+// Everything the edge starts (listeners, flows, transactions, timers, janitor, probes) ends with it.
+func TestEdgeLeavesNoGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	e := startEdge(t, func(c *config.Config) {
+		c.Auth.UsersFile = filepath.Join(t.TempDir(), "users.yaml")
+		db, err := userdb.Open(c.Auth.UsersFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"alice", "bob"} {
+			if err := db.Add(u, "sipedge", "pw-"+u, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	a, b := dialRaw(t, "tls", e.TLS), dialRaw(t, "tcp", e.TCP)
+	for _, x := range []struct {
+		c    *rawClient
+		user string
+	}{{a, "alice"}, {b, "bob"}} {
+		if res := x.c.register(x.user, "pw-"+x.user, "sipedge"); res == nil || res.StatusCode != 200 {
+			t.Fatalf("register %s: %v", x.user, res)
+		}
+	}
+	// An INVITE that rings and is cancelled, and one that is left ringing when the edge stops.
+	a.send(a.request("INVITE", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "Content-Type: application/sdp\r\n", testSDP))
+	if inv := b.readRequest(3 * time.Second); inv == nil {
+		t.Fatal("no INVITE at bob")
+	} else {
+		b.respond(inv, 180, "Ringing", "")
+	}
+	a.send(a.request("OPTIONS", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "", ""))
+	time.Sleep(300 * time.Millisecond)
+	a.conn.Close()
+	b.conn.Close()
+	e.Stop() // goleak.VerifyNone (deferred) retries for a while before it reports a leak
+}
