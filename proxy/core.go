@@ -42,6 +42,9 @@ func (p *Proxy) routeCore(ctx context.Context, in *inbound) error {
 		p.m.flowFailed.Inc()
 		return reject(430, "Flow Failed", "flow "+in.token+" is gone")
 	}
+	if f.User() == "" { // never deliver to a source that did not authenticate
+		return reject(430, "Flow Failed", "flow "+in.token+" never registered")
+	}
 	if p.isDraining() && isDialogForming(req.Method) {
 		return reject(503, "Service Unavailable", "draining")
 	}
