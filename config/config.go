@@ -17,6 +17,7 @@ type Config struct {
 	Auth         Auth        `yaml:"auth" doc:"Who may register and call through the edge."`
 	Media        Media       `yaml:"media" doc:"Media anchoring: SRTP on the access side, RTP toward the PBX."`
 	Limits       Limits      `yaml:"limits" doc:"Limits that protect the edge from bad or abusive input."`
+	Policy       Policy      `yaml:"policy" doc:"Who may call what from where: roles and destination classes, geo rules, fraud and spend limits, failed-authentication bans, flood and scanner protection, security event webhook. Emergency numbers are never blocked."`
 	Store        Store       `yaml:"store" doc:"Where shared state (counters, bans) lives."`
 	DrainTimeout Duration    `yaml:"drain_timeout" doc:"On SIGTERM the edge stops taking new calls and REGISTERs (503, /readyz fails) and waits this long for calls in progress to end before it exits."`
 }
@@ -88,5 +89,5 @@ type Limits struct {
 
 // Store configures the state store.
 type Store struct {
-	URL string `yaml:"url" doc:"memory:// (one edge) or redis://[:PASSWORD@]HOST:PORT/DB (several edges sharing counters and bans)."`
+	URL string `yaml:"url" doc:"memory:// (counters and bans in this edge's memory). redis:// for several edges sharing state is planned and refused for now."`
 }

@@ -64,6 +64,7 @@ func (c *Config) ApplyDefaults() {
 	defD(&c.Limits.ReadTimeout, 120*time.Second)
 	defD(&c.Limits.TLSHandshakeTimeout, 10*time.Second)
 	def(&c.Store.URL, "memory://")
+	c.Policy.applyDefaults()
 	defD(&c.DrainTimeout, 30*time.Second)
 }
 

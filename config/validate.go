@@ -128,15 +128,15 @@ func (c *Config) Validate() Errors {
 	positive(&errs, "limits.tls_handshake_timeout", c.Limits.TLSHandshakeTimeout)
 
 	positive(&errs, "drain_timeout", c.DrainTimeout)
+	c.Policy.validate(add)
+	fileExists("policy.geo.database", c.Policy.Geo.Database)
 	if u, err := url.Parse(c.Store.URL); err != nil {
 		add("store.url", "%q is not a URL", c.Store.URL)
 	} else {
 		switch u.Scheme {
 		case "memory":
 		case "redis":
-			if u.Host == "" {
-				add("store.url", "%q has no host; expected redis://HOST:PORT/DB", c.Store.URL)
-			}
+			add("store.url", "redis:// is not available yet (shared state for several edges is planned); use memory://")
 		default:
 			add("store.url", "scheme %q is not supported; use memory:// or redis://", u.Scheme)
 		}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/internal/buildinfo"
 	"github.com/sipedge/sipedge/logging"
+	"github.com/sipedge/sipedge/policy"
 	"github.com/sipedge/sipedge/proxy"
 	"github.com/sipedge/sipedge/secevent"
 	"github.com/sipedge/sipedge/tlsutil"
@@ -67,9 +69,11 @@ type App struct {
 	Core        Socket
 	Admin       *admin.Server
 	Proxy       *proxy.Proxy
+	Policy      *policy.Policy
 	Users       *userdb.DB
 
 	adminLn net.Listener
+	geoPath string
 	out     io.Writer
 	closers []func() error
 	mu      sync.Mutex
@@ -145,8 +149,11 @@ func (a *App) newProxy() error {
 			sip.UDPMTUSize = need
 		}
 	})
+	if err := a.newPolicy(); err != nil {
+		return err
+	}
 	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: a.Sec, Registerer: a.Registry,
-		TLS: a.TLS, Users: a.Users})
+		TLS: a.TLS, Users: a.Users, Hooks: a.policyHooks()})
 	if err != nil {
 		return err
 	}
@@ -252,6 +259,10 @@ func (a *App) Run(ctx context.Context) error {
 		a.Close()
 		return err
 	}
+	pctx, stopPolicy := context.WithCancel(context.Background())
+	policyDone := make(chan struct{})
+	go func() { defer close(policyDone); a.Policy.Run(pctx, time.Second) }()
+	defer func() { stopPolicy(); <-policyDone }()
 	a.Log.Info("edge started", zap.String("fingerprint", a.Fingerprint), zap.String("admin", a.AdminAddr()))
 	select {
 	case <-ctx.Done():
@@ -286,6 +297,9 @@ func (a *App) Reload(cfg *config.Config) error {
 		errs = append(errs, err)
 	}
 	if err := a.Sec.Reopen(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.reloadPolicy(cfg); err != nil {
 		errs = append(errs, err)
 	}
 	if a.Users != nil {

@@ -33,6 +33,8 @@ type dialog struct {
 	expires   time.Time // zero: no expiry (INVITE dialogs end with BYE)
 	ended     bool
 	media     string // media session id (relay)
+	dialled   string // Request-URI user of the dialog-forming request
+	answered  time.Time
 }
 
 // dialogKey includes the side leg a is on: a call that passes the edge twice (phone -> edge -> PBX ->
@@ -145,6 +147,14 @@ func (t *dialogTable) list() []*dialog {
 		out = append(out, d)
 	}
 	return out
+}
+
+// info describes the call for the policy hooks.
+func (d *dialog) info(why string) CallInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return CallInfo{CallID: d.callID, Session: d.media, Caller: d.a.user, Callee: d.b.user, Dialled: d.dialled,
+		Started: d.answered, EndedWhy: why}
 }
 
 func callID(m sip.Message) string {

@@ -52,6 +52,12 @@ func (p *Proxy) endDialog(d *dialog, reason string) {
 		d.mu.Unlock()
 		if d.method == "INVITE" {
 			p.endMedia(m, reason)
+			d.mu.Lock()
+			answered := d.confirmed
+			d.mu.Unlock()
+			if answered && p.hooks.CallEnded != nil {
+				p.hooks.CallEnded(d.info(reason))
+			}
 		}
 		p.log.Debug("dialog ended", zap.String("call_id", d.callID), zap.String("reason", reason))
 	}

@@ -211,6 +211,10 @@ func (p *Proxy) forward(in *inbound, brs []*branch) {
 	if in.req.IsInvite() && !answered && in.dlg == nil {
 		p.dialogs.dropEarly(callID(in.req))
 		p.endMedia(in.mediaID, "call not answered")
+		if in.side == sideAccess && p.hooks.CallEnded != nil { // releases the policy's reservation
+			p.hooks.CallEnded(CallInfo{CallID: callID(in.req), Caller: in.user, Dialled: in.req.Recipient.User,
+				EndedWhy: "not answered"})
+		}
 	}
 }
 

@@ -52,14 +52,33 @@ type Hooks struct {
 	// Admit is asked before anything from an access-side source is read (new connection, UDP datagram).
 	// Returning false drops it: this is where bans apply.
 	Admit func(ip netip.Addr) bool
+	// Connection is asked for every new TCP/TLS connection after Admit (new-connection rate limits).
+	Connection func(ip netip.Addr) bool
 	// Screen sees every access-side request after validation (flood and scanner checks). A *Rejection
 	// answers the request (UDP requests may be dropped by returning Drop).
 	Screen func(ctx context.Context, r *Request) *Rejection
 	// Authorize sees every out-of-dialog access-side request other than REGISTER after the caller's
 	// identity is known (RBAC, destinations, fraud limits).
 	Authorize func(ctx context.Context, r *Request) *Rejection
+	// Register sees every REGISTER from a phone before it is authenticated or forwarded (geo rules for
+	// registrations).
+	Register func(ctx context.Context, r *Request) *Rejection
 	// AuthResult is told every authentication outcome (failed and successful).
 	AuthResult func(e AuthEvent)
+	// CallStarted and CallEnded follow answered calls (INVITE dialogs): concurrent-call and spend limits.
+	CallStarted func(c CallInfo)
+	CallEnded   func(c CallInfo)
+}
+
+// CallInfo describes an answered call for the policy hooks.
+type CallInfo struct {
+	CallID   string
+	Session  string // media session (unique per dialog pass)
+	Caller   string // user of the caller's access flow ("" when the caller is on the core side)
+	Callee   string // user of the callee's access flow ("" when on the core side)
+	Dialled  string // Request-URI user of the INVITE
+	Started  time.Time
+	EndedWhy string // CallEnded only
 }
 
 // Request is what hooks see of a request.
@@ -244,7 +263,7 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 			starts = append(starts, func() error { return p.accessTP.ServeUDP(s.Packet) })
 		case "tcp", "tls":
 			o := admitOptions{handshake: cfg.Limits.TLSHandshakeTimeout.D(), maxPerIP: cfg.Limits.MaxConnectionsPerIP,
-				admit: p.hooks.Admit, onRefuse: p.connRefused}
+				admit: p.admitConn, onRefuse: p.connRefused}
 			tr := strings.ToUpper(s.Transport)
 			o.onClose = func(remote string) { p.connClosed(tr, remote) }
 			if s.Transport == "tls" {
@@ -308,6 +327,14 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 
 // Served is closed once Serve has started every listener.
 func (p *Proxy) Served() <-chan struct{} { return p.served }
+
+// admitConn decides on a new access connection before anything is read from it.
+func (p *Proxy) admitConn(ip netip.Addr) bool {
+	if p.hooks.Admit != nil && !p.hooks.Admit(ip) {
+		return false
+	}
+	return p.hooks.Connection == nil || p.hooks.Connection(ip)
+}
 
 func (p *Proxy) goServe(f func() error) {
 	p.wg.Add(1)

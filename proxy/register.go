@@ -31,6 +31,16 @@ func (p *Proxy) handleRegister(ctx context.Context, in *inbound) error {
 		p.secEvent(secevent.FlowRejected, in, bound, "REGISTER for "+user+" on a flow bound to "+bound)
 		return reject(403, "Forbidden", "flow is bound to another user")
 	}
+	if p.hooks.Register != nil {
+		hr := p.hookRequest(in)
+		hr.User = user
+		if r := p.hooks.Register(ctx, hr); r != nil {
+			if r.Drop {
+				return &statusError{}
+			}
+			return reject(r.Status, r.Reason, r.Detail)
+		}
+	}
 	if p.auth != nil {
 		ok, err := p.localAuth(in, user)
 		if !ok {

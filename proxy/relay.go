@@ -145,18 +145,25 @@ func (p *Proxy) trackDialog(in *inbound, b *branch, r *sip.Response) {
 		slices.Reverse(above)
 		d.b.routes = above
 	}
+	d.dialled = req.Recipient.User
 	stored, isNew := p.dialogs.upsert(d)
 	stored.mu.Lock()
+	started := false
 	if r.IsSuccess() {
 		if !stored.confirmed && d.method == "INVITE" {
 			p.m.calls.Inc()
+			started = true
+			stored.answered = p.now()
 		}
 		stored.confirmed = true
-		if !isNew && c(r) != nil {
-			stored.b.target = c(r).Address
+		if !isNew && r.Contact() != nil {
+			stored.b.target = r.Contact().Address
 		}
 	}
 	stored.mu.Unlock()
+	if started && p.hooks.CallStarted != nil {
+		p.hooks.CallStarted(stored.info(""))
+	}
 	if d.method != "INVITE" {
 		p.refreshSubscription(stored, r)
 	}
@@ -164,8 +171,6 @@ func (p *Proxy) trackDialog(in *inbound, b *branch, r *sip.Response) {
 		p.log.Debug("dialog", zap.String("call_id", d.callID), zap.String("method", d.method), zap.Int("status", r.StatusCode))
 	}
 }
-
-func c(r *sip.Response) *sip.ContactHeader { return r.Contact() }
 
 // refreshSubscription sets a SUBSCRIBE/REFER dialog's expiry from the response's Expires.
 func (p *Proxy) refreshSubscription(d *dialog, r *sip.Response) {
