@@ -25,6 +25,7 @@ import (
 	"github.com/sipedge/sipedge/logging"
 	"github.com/sipedge/sipedge/policy"
 	"github.com/sipedge/sipedge/proxy"
+	"github.com/sipedge/sipedge/relay"
 	"github.com/sipedge/sipedge/secevent"
 	"github.com/sipedge/sipedge/tlsutil"
 	"github.com/sipedge/sipedge/userdb"
@@ -70,6 +71,7 @@ type App struct {
 	Admin       *admin.Server
 	Proxy       *proxy.Proxy
 	Policy      *policy.Policy
+	Relay       *relay.Relay
 	Users       *userdb.DB
 
 	adminLn net.Listener
@@ -152,8 +154,11 @@ func (a *App) newProxy() error {
 	if err := a.newPolicy(); err != nil {
 		return err
 	}
+	if err := a.newRelay(); err != nil {
+		return err
+	}
 	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: a.Sec, Registerer: a.Registry,
-		TLS: a.TLS, Users: a.Users, Hooks: a.policyHooks()})
+		TLS: a.TLS, Users: a.Users, Hooks: a.policyHooks(), Media: mediaAdapter{a.Relay}})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -60,6 +61,13 @@ type branch struct {
 	final *sip.Response
 	done  bool
 	legB  *leg // the callee leg this branch would create (dialog-forming requests)
+
+	// The last SDP rewritten in a response of this branch: a retransmitted 2xx carries the same body and
+	// must get the same rewrite (the relay accepts one answer per offer).
+	sdpMu  sync.Mutex
+	sdpIn  []byte
+	sdpOut []byte
+	sdpSt  int
 }
 
 type brEvent struct {
@@ -206,6 +214,9 @@ func (p *Proxy) forward(in *inbound, brs []*branch) {
 	if !answered {
 		if best := bestResponse(brs); best != nil {
 			p.relayFinal(in, best)
+		}
+		if in.offered && in.dlg != nil && p.media != nil { // a refused re-offer: keep the media as it was
+			p.media.Reject(in.mediaID)
 		}
 	}
 	if in.req.IsInvite() && !answered && in.dlg == nil {

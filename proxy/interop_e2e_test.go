@@ -19,7 +19,7 @@ func TestBaresipThroughEdge(t *testing.T) {
 	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")} })
 	dave := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: "dave", Password: "pw-dave", Domain: "pbx.test",
 		Transport: "tls", Outbound: "sip:" + e.TLS + ";transport=tls", CAFile: filepath.Join(e.Cfg.DataDir, tlsutil.SelfSignedCert),
-		SIPOutbound: true, ToneHz: 1000, AnswerMode: "auto", Codecs: []string{"PCMU"}})
+		SIPOutbound: true, ToneHz: 1000, AnswerMode: "auto", Codecs: []string{"PCMU"}, MediaEnc: "srtp-mand"})
 	waitB(t, dave, 10*time.Second, testpeers.EventRegisterOK)
 	locs, err := k.WaitLocations(ctxT(t, 5*time.Second), "dave", 1)
 	if err != nil || locs[0].Path == "" {
@@ -119,7 +119,7 @@ func TestUDPPhoneThroughEdge(t *testing.T) {
 	k := startPBX(t, "alice", "erin")
 	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")} })
 	erin := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: "erin", Password: "pw-erin", Domain: "pbx.test",
-		Outbound: "sip:" + e.UDP + ";transport=udp", ToneHz: 1000, AnswerMode: "auto", Codecs: []string{"PCMU"}})
+		Outbound: "sip:" + e.UDP + ";transport=udp", ToneHz: 1000, AnswerMode: "auto", Codecs: []string{"PCMU"}, MediaEnc: "srtp-mand"})
 	waitB(t, erin, 10*time.Second, testpeers.EventRegisterOK)
 	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
 	ctx := ctxT(t, 20*time.Second)

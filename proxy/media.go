@@ -19,6 +19,8 @@ type Media interface {
 	Offer(l MediaLeg, sdp []byte) ([]byte, error)
 	// Answer rewrites the SDP answer to the last offer of the session.
 	Answer(l MediaLeg, sdp []byte) ([]byte, error)
+	// Reject drops the session's pending offer (a non-2xx answered a re-INVITE or UPDATE).
+	Reject(session string)
 	// End releases the session's ports and writes its end-of-call record.
 	End(session, reason string)
 }
@@ -112,6 +114,12 @@ func (p *Proxy) mediaResponse(in *inbound, b *branch, r *sip.Response) {
 	default:
 		return
 	}
+	b.sdpMu.Lock()
+	defer b.sdpMu.Unlock()
+	if b.sdpOut != nil && b.sdpSt == r.StatusCode && bytes.Equal(b.sdpIn, r.Body()) {
+		r.SetBody(append([]byte(nil), b.sdpOut...)) // a retransmission
+		return
+	}
 	if in.mediaID == "" {
 		in.mediaID = p.mediaSession(in, b)
 	}
@@ -124,7 +132,8 @@ func (p *Proxy) mediaResponse(in *inbound, b *branch, r *sip.Response) {
 		body, err = p.media.Offer(l, r.Body())
 	}
 	if err == nil {
-		r.SetBody(body)
+		b.sdpIn, b.sdpOut, b.sdpSt = append([]byte(nil), r.Body()...), body, r.StatusCode
+		r.SetBody(append([]byte(nil), body...))
 		return
 	}
 	p.log.Info("SDP in a response refused", zap.String("call_id", l.CallID), zap.Int("status", r.StatusCode), zap.Error(err))
@@ -161,5 +170,3 @@ func (p *Proxy) EndMediaSession(ctx context.Context, session, reason string) err
 	p.endMedia(session, reason)
 	return errors.New("no call for media session " + session)
 }
-
-var _ = bytes.Equal

@@ -126,7 +126,7 @@ func StartPBX(t *testing.T, users ...string) *testpeers.Kamailio {
 // PhoneAccount is an account registering through the edge over TLS, pinned by fingerprint.
 func PhoneAccount(e *Edge, user, password, domain string) softphone.Account {
 	return softphone.Account{Name: user, Edge: "tls://" + e.TLS, User: user, Password: password, Domain: domain,
-		Fingerprint: e.App.Fingerprint, RegisterExpires: 60 * time.Second, SRTP: "off", LocalIP: "127.0.0.1"}
+		Fingerprint: e.App.Fingerprint, RegisterExpires: 60 * time.Second, LocalIP: "127.0.0.1"}
 }
 
 // StartPhone starts a softphone (set PHONE_TEST_LOG for its debug log) and closes it when the test ends.
