@@ -21,11 +21,13 @@ func (a *App) newRelay() error {
 	c := relay.Config{PortMin: pr.First, PortMax: pr.Last, SRTP: m.SRTP, Timeout: m.Timeout.D(),
 		HoldTimeout: m.HoldTimeout.D(), Log: a.Log.Named("media"), Registerer: a.Registry,
 		OnTimeout: func(id, reason string) {
-			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-			defer cancel()
-			if a.Proxy != nil {
-				_ = a.Proxy.EndMediaSession(ctx, id, reason)
-			}
+			go func() { // never block the relay's timer goroutine (ending the call closes the session)
+				ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+				defer cancel()
+				if a.Proxy != nil {
+					_ = a.Proxy.EndMediaSession(ctx, id, reason)
+				}
+			}()
 		}}
 	if m.AccessIP != "" {
 		if c.AccessIP, err = netip.ParseAddr(m.AccessIP); err != nil {

@@ -13,6 +13,7 @@ import (
 // DialogInfo describes a tracked dialog (for the admin API, media and policy).
 type DialogInfo struct {
 	ID        string // Call-ID
+	Session   string // media session (relay)
 	Method    string
 	UserA     string // access user of the caller leg ("" for a core leg)
 	UserB     string
@@ -24,7 +25,8 @@ func (p *Proxy) Dialogs() []DialogInfo {
 	var out []DialogInfo
 	for _, d := range p.dialogs.list() {
 		d.mu.Lock()
-		out = append(out, DialogInfo{ID: d.callID, Method: d.method, UserA: d.a.user, UserB: d.b.user, Confirmed: d.confirmed})
+		out = append(out, DialogInfo{ID: d.callID, Session: d.media, Method: d.method, UserA: d.a.user, UserB: d.b.user,
+			Confirmed: d.confirmed})
 		d.mu.Unlock()
 	}
 	return out
@@ -161,6 +163,8 @@ func (p *Proxy) sendBye(ctx context.Context, d *dialog, toA bool, reason string)
 			return sip.ErrTransactionTimeout
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-p.ctx.Done():
+			return context.Canceled
 		}
 	}
 }

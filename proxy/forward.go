@@ -50,6 +50,7 @@ type inbound struct {
 	onFinal  func(res *sip.Response) // called once with the final response relayed upstream
 	offered  bool                    // the request carried an SDP offer: SDP in responses is the answer
 	mediaID  string                  // media session of the request SDP
+	mediaGen int                     // which offer of the session this request made (initial INVITEs)
 }
 
 // branch is one outgoing copy of a request.
@@ -221,7 +222,7 @@ func (p *Proxy) forward(in *inbound, brs []*branch) {
 	}
 	if in.req.IsInvite() && !answered && in.dlg == nil {
 		p.dialogs.dropEarly(callID(in.req))
-		p.endMedia(in.mediaID, "call not answered")
+		p.endFailedOffer(in)
 		if in.side == sideAccess && p.hooks.CallEnded != nil { // releases the policy's reservation
 			p.hooks.CallEnded(CallInfo{CallID: callID(in.req), Caller: in.user, Dialled: in.req.Recipient.User,
 				EndedWhy: "not answered"})

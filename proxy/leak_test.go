@@ -31,20 +31,20 @@ func TestEdgeLeavesNoGoroutines(t *testing.T) {
 		c    *rawClient
 		user string
 	}{{a, "alice"}, {b, "bob"}} {
-		if res := x.c.register(x.user, "pw-"+x.user, "sipedge"); res == nil || res.StatusCode != 200 {
+		if res := x.c.Register(x.user, "pw-"+x.user, "sipedge"); res == nil || res.StatusCode != 200 {
 			t.Fatalf("register %s: %v", x.user, res)
 		}
 	}
 	// An INVITE that rings and is cancelled, and one that is left ringing when the edge stops.
-	a.send(a.request("INVITE", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "Content-Type: application/sdp\r\n", testSDP))
-	if inv := b.readRequest(3 * time.Second); inv == nil {
+	a.Send(a.Request("INVITE", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "Content-Type: application/sdp\r\n", testSDP))
+	if inv := b.ReadRequest(3 * time.Second); inv == nil {
 		t.Fatal("no INVITE at bob")
 	} else {
-		b.respond(inv, 180, "Ringing", "")
+		b.Respond(inv, 180, "Ringing", "")
 	}
-	a.send(a.request("OPTIONS", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "", ""))
+	a.Send(a.Request("OPTIONS", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "", ""))
 	time.Sleep(300 * time.Millisecond)
-	a.conn.Close()
-	b.conn.Close()
+	a.Conn.Close()
+	b.Conn.Close()
 	e.Stop() // goleak.VerifyNone (deferred) retries for a while before it reports a leak
 }

@@ -34,12 +34,12 @@ func TestMalformedAndOversizedInput(t *testing.T) {
 	call()
 
 	c := dialRaw(t, "tls", e.TLS)
-	if res := c.register("carol", "pw-carol", "pbx.test"); res == nil || res.StatusCode != 200 {
+	if res := c.Register("carol", "pw-carol", "pbx.test"); res == nil || res.StatusCode != 200 {
 		t.Fatalf("register carol: %v", res)
 	}
-	good := c.request("OPTIONS", "sip:bob@pbx.test", "sip:carol@pbx.test", "sip:bob@pbx.test", "", "")
+	good := c.Request("OPTIONS", "sip:bob@pbx.test", "sip:carol@pbx.test", "sip:bob@pbx.test", "", "")
 	fresh := func() string { // a new branch and CSeq per message: each is its own transaction
-		good = c.request("OPTIONS", "sip:bob@pbx.test", "sip:carol@pbx.test", "sip:bob@pbx.test", "", "")
+		good = c.Request("OPTIONS", "sip:bob@pbx.test", "sip:carol@pbx.test", "sip:bob@pbx.test", "", "")
 		return good
 	}
 	cases := []struct {
@@ -67,8 +67,8 @@ func TestMalformedAndOversizedInput(t *testing.T) {
 		}, 420},
 	}
 	for _, tc := range cases {
-		c.send(tc.msg())
-		res := c.readFinal(3 * time.Second)
+		c.Send(tc.msg())
+		res := c.ReadFinal(3 * time.Second)
 		if res == nil || res.StatusCode != tc.want {
 			t.Errorf("%s: got %v, want %d", tc.name, res, tc.want)
 		}
@@ -76,26 +76,26 @@ func TestMalformedAndOversizedInput(t *testing.T) {
 	// Oversized (above limits.max_message_size): the stream cannot be resynchronised, so the connection
 	// is closed; a garbage stream likewise.
 	big := dialRaw(t, "tls", e.TLS)
-	big.send(strings.Replace(fresh(), "Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nX-Pad: "+strings.Repeat("a", 20000)+"\r\n", 1))
-	if res := big.read(3 * time.Second); res != nil {
+	big.Send(strings.Replace(fresh(), "Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nX-Pad: "+strings.Repeat("a", 20000)+"\r\n", 1))
+	if res := big.Read(3 * time.Second); res != nil {
 		t.Errorf("oversized message answered %v; want the connection closed", res.StartLine())
 	}
 	junk := dialRaw(t, "tcp", e.TCP)
-	junk.send("HELLO WORLD\r\n\r\n\x00\x01\x02 not sip at all\r\n\r\n")
-	if res := junk.read(2 * time.Second); res != nil {
+	junk.Send("HELLO WORLD\r\n\r\n\x00\x01\x02 not sip at all\r\n\r\n")
+	if res := junk.Read(2 * time.Second); res != nil {
 		t.Errorf("garbage answered %v", res.StartLine())
 	}
 	// UDP: oversized and garbage datagrams are dropped; a malformed parseable one gets 400.
 	u := dialRaw(t, "udp", e.UDP)
-	u.send(strings.Repeat("x", 30000))
-	u.send("\x16\x03\x01 garbage")
-	u.send(strings.Replace(dropHeader(fresh(), "Call-ID"), "SIP/2.0/TLS", "SIP/2.0/UDP", 1))
-	if res := u.readFinal(3 * time.Second); res == nil || res.StatusCode != 400 {
+	u.Send(strings.Repeat("x", 30000))
+	u.Send("\x16\x03\x01 garbage")
+	u.Send(strings.Replace(dropHeader(fresh(), "Call-ID"), "SIP/2.0/TLS", "SIP/2.0/UDP", 1))
+	if res := u.ReadFinal(3 * time.Second); res == nil || res.StatusCode != 400 {
 		t.Errorf("malformed UDP request: %v, want 400", res)
 	}
 	// The registered client's connection survived its own 400s, and calls still work.
-	c.send(fresh())
-	if res := c.readFinal(3 * time.Second); res == nil || res.StatusCode >= 400 && res.StatusCode != 404 && res.StatusCode != 407 {
+	c.Send(fresh())
+	if res := c.ReadFinal(3 * time.Second); res == nil || res.StatusCode >= 400 && res.StatusCode != 404 && res.StatusCode != 407 {
 		t.Errorf("good OPTIONS after bad ones: %v", res)
 	}
 	call()

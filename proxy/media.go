@@ -86,12 +86,23 @@ func (p *Proxy) mediaRequest(in *inbound, brs []*branch) error {
 	l := MediaLeg{Session: in.mediaID, CallID: callID(in.req), From: in.side, To: b.side, AccessIP: p.accessIPFor(in, b)}
 	var body []byte
 	var err error
+	p.log.Debug("SDP in request", zap.String("session", l.Session), zap.String("method", string(in.req.Method)))
 	switch in.req.Method {
 	case sip.ACK, sip.PRACK:
 		body, err = p.media.Answer(l, in.req.Body())
 	default:
 		in.offered = true
-		body, err = p.media.Offer(l, in.req.Body())
+		if in.dlg == nil {
+			// A new offer for the session (e.g. the INVITE repeated with credentials after a 407): the
+			// failure of an earlier attempt must not close the session this one uses.
+			p.mediaMu.Lock()
+			p.mediaGen[in.mediaID]++
+			in.mediaGen = p.mediaGen[in.mediaID]
+			body, err = p.media.Offer(l, in.req.Body())
+			p.mediaMu.Unlock()
+		} else {
+			body, err = p.media.Offer(l, in.req.Body())
+		}
 	}
 	if err != nil {
 		return reject(488, "Not Acceptable Here", "SDP: "+err.Error())
@@ -126,6 +137,8 @@ func (p *Proxy) mediaResponse(in *inbound, b *branch, r *sip.Response) {
 	l := MediaLeg{Session: in.mediaID, CallID: callID(in.req), From: b.side, To: in.side, AccessIP: p.accessIPFor(in, b)}
 	var body []byte
 	var err error
+	p.log.Debug("SDP in response", zap.String("session", l.Session), zap.Int("status", r.StatusCode), zap.Bool("answer", in.offered),
+		zap.String("cseq", r.CSeq().Value()))
 	if in.offered {
 		body, err = p.media.Answer(l, r.Body())
 	} else {
@@ -149,9 +162,27 @@ func (p *Proxy) mediaResponse(in *inbound, b *branch, r *sip.Response) {
 	}
 }
 
+// endFailedOffer releases the media of an initial INVITE that failed, unless a newer attempt of the same
+// call (same session) has offered since.
+func (p *Proxy) endFailedOffer(in *inbound) {
+	if p.media == nil || in.mediaID == "" {
+		return
+	}
+	p.mediaMu.Lock()
+	defer p.mediaMu.Unlock()
+	if p.mediaGen[in.mediaID] != in.mediaGen {
+		return
+	}
+	delete(p.mediaGen, in.mediaID)
+	p.media.End(in.mediaID, "call not answered")
+}
+
 // endMedia releases a session's media.
 func (p *Proxy) endMedia(id, reason string) {
 	if p.media != nil && id != "" {
+		p.mediaMu.Lock()
+		delete(p.mediaGen, id)
+		p.mediaMu.Unlock()
 		p.media.End(id, reason)
 	}
 }

@@ -70,15 +70,15 @@ func TestMutualTLSMapsCertificateToUser(t *testing.T) {
 	}
 	c := dial(ca.client(t, "alice"))
 	// No REGISTER: the certificate already names the flow's user, so her INVITE goes to the PBX.
-	c.send(c.request("INVITE", "sip:bob@pbx.test", "sip:alice@pbx.test", "sip:bob@pbx.test", "Content-Type: application/sdp\r\n", testSDP))
-	if res := c.readFinal(3 * time.Second); res == nil || res.StatusCode != 407 {
+	c.Send(c.Request("INVITE", "sip:bob@pbx.test", "sip:alice@pbx.test", "sip:bob@pbx.test", "Content-Type: application/sdp\r\n", testSDP))
+	if res := c.ReadFinal(3 * time.Second); res == nil || res.StatusCode != 407 {
 		t.Fatalf("INVITE on alice's certificate flow: %v, want the PBX's 407", res)
 	}
-	c.send(c.request("INVITE", "sip:alice@pbx.test", "sip:bob@pbx.test", "sip:alice@pbx.test", "Content-Type: application/sdp\r\n", testSDP))
-	if res := c.readFinal(3 * time.Second); res == nil || res.StatusCode != 403 {
+	c.Send(c.Request("INVITE", "sip:alice@pbx.test", "sip:bob@pbx.test", "sip:alice@pbx.test", "Content-Type: application/sdp\r\n", testSDP))
+	if res := c.ReadFinal(3 * time.Second); res == nil || res.StatusCode != 403 {
 		t.Fatalf("INVITE as bob on alice's certificate flow: %v, want 403", res)
 	}
-	if res := c.register("bob", "pw-bob", "pbx.test"); res == nil || res.StatusCode != 403 {
+	if res := c.Register("bob", "pw-bob", "pbx.test"); res == nil || res.StatusCode != 403 {
 		t.Fatalf("REGISTER bob on alice's certificate flow: %v, want 403", res)
 	}
 	// A certificate from another CA does not get through the handshake.

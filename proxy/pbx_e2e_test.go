@@ -24,14 +24,14 @@ func TestPBXDownAnswers503Fast(t *testing.T) {
 	k := startPBX(t, "alice")
 	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")} })
 	c := dialRaw(t, "tls", e.TLS)
-	if res := c.register("alice", "pw-alice", "pbx.test"); res == nil || res.StatusCode != 200 {
+	if res := c.Register("alice", "pw-alice", "pbx.test"); res == nil || res.StatusCode != 200 {
 		t.Fatalf("register: %v", res)
 	}
 	k.Stop()
 	for i := 0; i < 3; i++ { // the first refresh finds the PBX gone, later ones are refused by health
 		start := time.Now()
-		c.send(c.request("REGISTER", "sip:pbx.test", "sip:alice@pbx.test", "sip:alice@pbx.test", "Expires: 300\r\n", ""))
-		res := c.readFinal(3 * time.Second)
+		c.Send(c.Request("REGISTER", "sip:pbx.test", "sip:alice@pbx.test", "sip:alice@pbx.test", "Expires: 300\r\n", ""))
+		res := c.ReadFinal(3 * time.Second)
 		if res == nil || res.StatusCode != 503 {
 			t.Fatalf("REGISTER %d with the PBX down: %v, want 503", i, res)
 		}
@@ -41,8 +41,8 @@ func TestPBXDownAnswers503Fast(t *testing.T) {
 		if el := time.Since(start); el > time.Second {
 			t.Errorf("503 after %v, want under a second", el)
 		}
-		c.send(c.request("INVITE", "sip:bob@pbx.test", "sip:alice@pbx.test", "sip:bob@pbx.test", "Content-Type: application/sdp\r\n", testSDP))
-		if res := c.readFinal(2 * time.Second); res == nil || res.StatusCode != 503 {
+		c.Send(c.Request("INVITE", "sip:bob@pbx.test", "sip:alice@pbx.test", "sip:bob@pbx.test", "Content-Type: application/sdp\r\n", testSDP))
+		if res := c.ReadFinal(2 * time.Second); res == nil || res.StatusCode != 503 {
 			t.Fatalf("INVITE with the PBX down: %v, want 503", res)
 		}
 	}
@@ -63,7 +63,7 @@ func TestFailoverToSecondTarget(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond) // first probe round
 	c := dialRaw(t, "tls", e.TLS)
-	if res := c.register("alice", "pw-alice", "pbx.test"); res == nil || res.StatusCode != 200 {
+	if res := c.Register("alice", "pw-alice", "pbx.test"); res == nil || res.StatusCode != 200 {
 		t.Fatalf("register with the first target down: %v", res)
 	}
 	if _, err := k.WaitLocations(ctxT(t, 3*time.Second), "alice", 1); err != nil {

@@ -146,6 +146,8 @@ type Proxy struct {
 
 	draining   bool
 	forwarding atomic.Int64 // proxied transactions in progress
+	mediaMu    sync.Mutex
+	mediaGen   map[string]int // media session -> number of initial offers made (see endFailedOffer)
 	mu         sync.Mutex
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -169,7 +171,7 @@ func New(c Config) (*Proxy, error) {
 		c.Sec = discardEmitter{}
 	}
 	p := &Proxy{cfg: c.Cfg, log: c.Log, sec: c.Sec, hooks: c.Hooks, media: c.Media, now: c.Now, users: c.Users,
-		udpConns: map[string]net.PacketConn{}}
+		udpConns: map[string]net.PacketConn{}, mediaGen: map[string]int{}}
 	p.tlsConf = c.TLS
 	p.served = make(chan struct{})
 	p.ctx, p.cancel = context.WithCancel(context.Background())

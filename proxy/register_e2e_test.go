@@ -40,10 +40,10 @@ func TestRegisterThroughEdgeHasPath(t *testing.T) {
 	// A MESSAGE (and its digest challenge from the PBX) passes through to a desk phone.
 	bob := deskPhone(t, k, "bob", 1000, "auto")
 	c := dialRaw(t, "tls", e.TLS)
-	if res := c.register("carol", "pw-carol", "pbx.test"); res == nil || res.StatusCode != 200 {
+	if res := c.Register("carol", "pw-carol", "pbx.test"); res == nil || res.StatusCode != 200 {
 		t.Fatalf("register carol: %v", res)
 	}
-	res := c.do("MESSAGE", "sip:bob@pbx.test", "sip:carol@pbx.test", "sip:bob@pbx.test", "Content-Type: text/plain\r\n", "hello bob", "carol", "pw-carol")
+	res := c.Do("MESSAGE", "sip:bob@pbx.test", "sip:carol@pbx.test", "sip:bob@pbx.test", "Content-Type: text/plain\r\n", "hello bob", "carol", "pw-carol")
 	if res == nil || res.StatusCode != 200 {
 		t.Fatalf("MESSAGE through the edge: %v, want 200 from the desk phone", res)
 	}

@@ -32,20 +32,20 @@ func TestSubscribeNotifyDialog(t *testing.T) {
 		c    *rawClient
 		user string
 	}{{a, "alice"}, {b, "bob"}} {
-		if res := x.c.register(x.user, "pw-"+x.user, "sipedge"); res == nil || res.StatusCode != 200 {
+		if res := x.c.Register(x.user, "pw-"+x.user, "sipedge"); res == nil || res.StatusCode != 200 {
 			t.Fatalf("register %s: %v", x.user, res)
 		}
 	}
-	a.send(a.request("SUBSCRIBE", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "Event: presence\r\nExpires: 60\r\n", ""))
-	sub := b.readRequest(3 * time.Second)
+	a.Send(a.Request("SUBSCRIBE", "sip:bob@sipedge", "sip:alice@sipedge", "sip:bob@sipedge", "Event: presence\r\nExpires: 60\r\n", ""))
+	sub := b.ReadRequest(3 * time.Second)
 	if sub == nil || sub.Method != "SUBSCRIBE" {
 		t.Fatalf("bob got %v, want the SUBSCRIBE", sub)
 	}
 	if len(sub.GetHeaders("Record-Route")) == 0 {
 		t.Fatal("SUBSCRIBE arrived without the edge's Record-Route")
 	}
-	b.respond(sub, 200, "OK", "Expires: 60\r\n")
-	res := a.readFinal(3 * time.Second)
+	b.Respond(sub, 200, "OK", "Expires: 60\r\n")
+	res := a.ReadFinal(3 * time.Second)
 	if res == nil || res.StatusCode != 200 || toTagOf(res.To().Value()) == "" {
 		t.Fatalf("SUBSCRIBE answered %v", res)
 	}
@@ -70,19 +70,19 @@ func TestSubscribeNotifyDialog(t *testing.T) {
 		"Event: presence\r\nSubscription-State: active;expires=60\r\nContent-Length: 0\r\n\r\n",
 		sub.Contact().Address.String(), host, port, strings.Join(routes, "\r\n"), res.To().Value(), sub.From().Value(),
 		sub.CallID().Value(), host, port)
-	b.send(notify)
-	nreq := a.readRequest(3 * time.Second)
+	b.Send(notify)
+	nreq := a.ReadRequest(3 * time.Second)
 	if nreq == nil || nreq.Method != "NOTIFY" {
 		t.Fatalf("alice got %v, want the NOTIFY", nreq)
 	}
-	a.respond(nreq, 200, "OK", "")
-	if r := b.readFinal(3 * time.Second); r == nil || r.StatusCode != 200 {
+	a.Respond(nreq, 200, "OK", "")
+	if r := b.ReadFinal(3 * time.Second); r == nil || r.StatusCode != 200 {
 		t.Fatalf("NOTIFY answered %v", r)
 	}
 	// An in-dialog request from bob's side with alice's dialog but on a third user's flow is refused.
 	c := dialRaw(t, "tls", e.TLS)
-	c.send(strings.Replace(notify, "branch=z9hG4bKnotify1", "branch=z9hG4bKnotify2", 1))
-	if r := c.readFinal(3 * time.Second); r == nil || r.StatusCode != 403 {
+	c.Send(strings.Replace(notify, "branch=z9hG4bKnotify1", "branch=z9hG4bKnotify2", 1))
+	if r := c.ReadFinal(3 * time.Second); r == nil || r.StatusCode != 403 {
 		t.Errorf("in-dialog NOTIFY on a foreign flow: %v, want 403", r)
 	}
 }
