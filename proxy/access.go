@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -195,11 +197,30 @@ func fromUser(req *sip.Request) string {
 	return ""
 }
 
-func (p *Proxy) udpLocal() string {
+// udpLocalToward is the edge's UDP access address as seen by a phone at src: the listener's address,
+// with a wildcard IP replaced by the local address the kernel routes toward src (what the phone sent to,
+// in all but policy-routed setups). The edge serves one UDP access listener.
+func (p *Proxy) udpLocalToward(src string) string {
+	var l string
 	for a := range p.udpConns {
-		return a
+		l = a
+		break
 	}
-	return ""
+	ap, err := netip.ParseAddrPort(l)
+	if err != nil || !ap.Addr().IsUnspecified() {
+		return l
+	}
+	dst, err := netip.ParseAddrPort(src)
+	if err != nil {
+		return l
+	}
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(dst)) // no packet is sent
+	if err != nil {
+		return l
+	}
+	defer c.Close()
+	local := c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+	return netip.AddrPortFrom(local, ap.Port()).String()
 }
 
 func (p *Proxy) flowAlive(f *Flow) bool {

@@ -56,7 +56,12 @@ func (p *Proxy) onRequest(s Side, req *sip.Request, tx *sip.ServerTx) {
 			local = conn.LocalAddr().String()
 		}
 		if req.Transport() == "UDP" {
-			conn, local = nil, p.udpLocal()
+			conn = nil
+			if f := p.flows.byRemote("UDP", req.Source()); f != nil {
+				local = f.Local
+			} else {
+				local = p.udpLocalToward(req.Source())
+			}
 		}
 		certUser, _ := p.tlsUsers.Load(req.Source())
 		cu, _ := certUser.(string)

@@ -1,7 +1,6 @@
 package softphone
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,8 +17,7 @@ func startBaresipAt(t *testing.T, k *testpeers.Kamailio, user string, tone int, 
 		User: user, Password: "pw-" + user, Domain: k.Domain(), Outbound: k.URI("udp"),
 		MediaEnc: "srtp-mand", AnswerMode: answer, ToneHz: tone,
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testCtx(t, 10*time.Second)
 	if _, err := b.WaitEvent(ctx, testpeers.EventRegisterOK); err != nil {
 		t.Fatalf("baresip %s did not register: %v", user, err)
 	}
@@ -28,8 +26,7 @@ func startBaresipAt(t *testing.T, k *testpeers.Kamailio, user string, tone int, 
 
 func bwait(t *testing.T, b *testpeers.Baresip, types ...string) testpeers.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	ctx := testCtx(t, 15*time.Second)
 	e, err := b.WaitEvent(ctx, types...)
 	if err != nil {
 		t.Fatalf("baresip: waiting for %v: %v", types, err)
@@ -42,15 +39,8 @@ func TestBaresipPhoneCallsBaresip(t *testing.T) {
 	bob := startBaresipAt(t, k, "bob", 1000, "auto")
 	alice := startPhone(t, kamailioAccount(k, "tls", "alice"), Options{})
 	rec := filepath.Join(t.TempDir(), "alice.wav")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	call, err := alice.Dial(ctx, "bob", DialOptions{MediaOptions: MediaOptions{Play: "tone:440", Record: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx := testCtx(t, 30*time.Second)
+	call := dialAnswered(t, ctx, alice, "bob", DialOptions{MediaOptions: MediaOptions{Play: "tone:440", Record: rec}})
 	bwait(t, bob, testpeers.EventCallEstablished)
 	if info := call.Info(); info.SRTP == "none" || info.SRTP == "" {
 		t.Errorf("SRTP suite %q, want SRTP with baresip", info.SRTP)
@@ -109,8 +99,7 @@ func TestBaresipCallsPhone(t *testing.T) {
 	k := startKamailio(t, "alice", "bob")
 	bob := startBaresipAt(t, k, "bob", 1000, "manual")
 	alice := startPhone(t, kamailioAccount(k, "tcp", "alice"), Options{})
-	ev, stop := alice.Events(64)
-	defer stop()
+	ev := subscribe(t, alice)
 	if err := bob.Dial("sip:alice@" + k.Domain()); err != nil {
 		t.Fatal(err)
 	}

@@ -86,9 +86,12 @@ type Call struct {
 	cancelOnce sync.Once
 
 	// outgoing
-	invReq *sip.Request
-	invTx  sip.ClientTransaction
-	ack    *sip.Request
+	invReq  *sip.Request
+	invTx   sip.ClientTransaction
+	ack     *sip.Request
+	winTag  string        // To tag of the 2xx that made the call (forks: fork.go)
+	won     chan struct{} // closed when the first 2xx arrived
+	wonOnce sync.Once
 
 	// incoming
 	decide chan decision
@@ -125,7 +128,7 @@ func (p *Phone) newCall(dir string, remote sip.Uri, name string, mo MediaOptions
 		p: p, id: id, dir: dir, state: StateDialing, remote: remote, name: name, mopts: mo,
 		created: time.Now(), done: make(chan struct{}), answeredCh: make(chan struct{}),
 		cancelCh: make(chan struct{}), decide: make(chan decision, 1), acks: make(chan *sip.Request, 8),
-		xfer: make(chan int, 8),
+		xfer: make(chan int, 8), won: make(chan struct{}),
 	}
 	if dir == DirIn {
 		c.state = StateRinging
@@ -175,6 +178,22 @@ func (p *Phone) callByRequest(req *sip.Request) *Call {
 	ft, _ := from.Params.Get("tag")
 	tt, _ := to.Params.Get("tag")
 	return p.callByTags(string(*cid), ft, tt)
+}
+
+// dialogCall finds the call of an in-dialog request. A request that matches
+// no call gets 481; with checkSeq, one whose CSeq is not above the last one
+// gets 500 (RFC 3261 section 12.2.2). It returns nil when it responded.
+func (p *Phone) dialogCall(req *sip.Request, tx sip.ServerTransaction, checkSeq bool) *Call {
+	c := p.callByRequest(req)
+	if c == nil {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return nil
+	}
+	if checkSeq && !c.dlg.checkRemoteSeq(req.CSeq().SeqNo) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+		return nil
+	}
+	return c
 }
 
 // callByTags finds a call by Call-ID, remote tag and local tag.
@@ -336,6 +355,12 @@ func (c *Call) Stats() CallStats {
 	if med != nil {
 		s = med.Stats()
 	}
+	return c.withCallFields(s, neg, answered)
+}
+
+// withCallFields completes media statistics with what the call knows: codec,
+// SRTP suite, duration since the answer and the DTMF digits received.
+func (c *Call) withCallFields(s CallStats, neg Negotiated, answered time.Time) CallStats {
 	s.Codec, s.SRTP = neg.Codec.Name, neg.Suite()
 	if !answered.IsZero() {
 		s.Duration = Seconds(time.Since(answered))

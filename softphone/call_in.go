@@ -164,7 +164,12 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	ok := resp(200, "OK", answer)
 	if err := tx.Respond(ok); err != nil {
-		c.end(500, "Server Internal Error", err)
+		select {
+		case <-cancelled: // the CANCEL won the race with our answer
+			c.end(487, "Request Terminated", &StatusError{Method: "INVITE", Code: 487, Reason: "cancelled by the caller"})
+		default:
+			c.end(500, "Server Internal Error", err)
+		}
 		return
 	}
 	c.setActive()
@@ -227,9 +232,8 @@ func (p *Phone) onAck(req *sip.Request, tx sip.ServerTransaction) {
 
 // onBye ends the call the BYE belongs to.
 func (p *Phone) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.callByRequest(req)
+	c := p.dialogCall(req, tx, false)
 	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))

@@ -29,17 +29,17 @@ func (c *Call) end(code int, reason string, err error) {
 	if med != nil {
 		s = med.Close()
 	}
-	s.Codec, s.SRTP = neg.Codec.Name, neg.Suite()
-	if !answered.IsZero() {
-		s.Duration = Seconds(time.Since(answered))
-	}
+	s = c.withCallFields(s, neg, answered)
 	c.mu.Lock()
-	s.DTMFReceived = c.digits
 	c.finalStats = &s
 	c.mu.Unlock()
 	close(c.done)
-	if c.invTx != nil {
-		c.invTx.Terminate()
+	c.rememberEnded()
+	c.mu.Lock()
+	invTx := c.invTx
+	c.mu.Unlock()
+	if invTx != nil {
+		invTx.Terminate()
 	}
 	c.p.mu.Lock()
 	delete(c.p.calls, c.id)
@@ -114,16 +114,8 @@ func (c *Call) Reject(code int) error {
 	if code < 400 || code > 699 {
 		return fmt.Errorf("%w: reject code %d is not 400..699", ErrCallState, code)
 	}
-	c.mu.Lock()
-	ok := c.dir == DirIn && c.state == StateRinging
-	c.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%w: only a ringing incoming call can be rejected", ErrCallState)
-	}
-	select {
-	case c.decide <- decision{code: code, reason: reasonPhrase(code)}:
-	default:
-		return fmt.Errorf("%w: the call was already answered or rejected", ErrCallState)
+	if err := c.decideRinging(decision{code: code, reason: reasonPhrase(code)}, "rejected"); err != nil {
+		return err
 	}
 	select {
 	case <-c.done:
@@ -139,14 +131,19 @@ func (c *Call) Answer(mo *MediaOptions) error {
 			return err
 		}
 	}
+	return c.decideRinging(decision{answer: true, mo: mo}, "answered")
+}
+
+// decideRinging hands the decision on a ringing incoming call to its INVITE handler.
+func (c *Call) decideRinging(d decision, verb string) error {
 	c.mu.Lock()
 	ok := c.dir == DirIn && c.state == StateRinging
 	c.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("%w: only a ringing incoming call can be answered", ErrCallState)
+		return fmt.Errorf("%w: only a ringing incoming call can be %s", ErrCallState, verb)
 	}
 	select {
-	case c.decide <- decision{answer: true, mo: mo}:
+	case c.decide <- d:
 		return nil
 	default:
 		return fmt.Errorf("%w: the call was already answered or rejected", ErrCallState)
@@ -192,6 +189,8 @@ func reasonPhrase(code int) string {
 		return "Request Terminated"
 	case 488:
 		return "Not Acceptable Here"
+	case 513:
+		return "Message Too Large"
 	case 600:
 		return "Busy Everywhere"
 	case 603:

@@ -2,6 +2,7 @@ package softphone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -81,14 +82,10 @@ func (p *Phone) Dial(ctx context.Context, dest string, opts DialOptions) (*Call,
 func (c *Call) runOutgoing(req *sip.Request) {
 	defer c.wg.Done()
 	p := c.p
-	tx, err := p.cli.TransactionRequest(p.ctx, req)
-	if err != nil {
-		c.end(503, "Service Unavailable", fmt.Errorf("INVITE: %w", err))
+	tx := c.sendInvite(req)
+	if tx == nil {
 		return
 	}
-	c.mu.Lock()
-	c.invTx = tx
-	c.mu.Unlock()
 	var (
 		authTries     int
 		provisional   bool
@@ -120,9 +117,10 @@ func (c *Call) runOutgoing(req *sip.Request) {
 					c.setRinging()
 				}
 			case res.IsSuccess():
+				c.takeAnswer(res)
 				if cancelled {
 					// 2xx raced our CANCEL: confirm and end the session.
-					if c.establish(tx, req, res) == nil {
+					if c.establish(req, res) == nil {
 						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 						_ = c.bye(ctx)
 						cancel()
@@ -130,7 +128,7 @@ func (c *Call) runOutgoing(req *sip.Request) {
 					c.end(487, "Request Terminated", nil)
 					return
 				}
-				if err := c.establish(tx, req, res); err != nil {
+				if err := c.establish(req, res); err != nil {
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 					_ = c.bye(ctx)
 					cancel()
@@ -146,13 +144,9 @@ func (c *Call) runOutgoing(req *sip.Request) {
 				req.CSeq().SeqNo++
 				req.RemoveHeader("Via")
 				tx.Terminate()
-				if tx, err = p.cli.TransactionRequest(p.ctx, req, sipgo.ClientRequestAddVia); err != nil {
-					c.end(503, "Service Unavailable", fmt.Errorf("INVITE: %w", err))
+				if tx = c.sendInvite(req, sipgo.ClientRequestAddVia); tx == nil {
 					return
 				}
-				c.mu.Lock()
-				c.invTx = tx
-				c.mu.Unlock()
 				provisional = false
 			default:
 				if cancelled {
@@ -190,9 +184,30 @@ func (c *Call) runOutgoing(req *sip.Request) {
 	}
 }
 
+// sendInvite starts the INVITE client transaction, with the hook for further
+// 2xx responses installed before any response is read. It ends the call and
+// returns nil when the INVITE cannot be sent.
+func (c *Call) sendInvite(req *sip.Request, opts ...sipgo.ClientRequestOption) sip.ClientTransaction {
+	tx, err := c.p.cli.TransactionRequest(c.p.ctx, req, opts...)
+	if err != nil {
+		var se *StatusError
+		if errors.As(sendError("INVITE", err), &se) {
+			c.end(se.Code, se.Reason, se)
+		} else {
+			c.end(503, "Service Unavailable", fmt.Errorf("INVITE: %w", err))
+		}
+		return nil
+	}
+	c.watchAnswers(tx)
+	c.mu.Lock()
+	c.invTx = tx
+	c.mu.Unlock()
+	return tx
+}
+
 // establish handles the 2xx of our INVITE: dialog, ACK, SDP answer, media.
-func (c *Call) establish(tx sip.ClientTransaction, req *sip.Request, res *sip.Response) error {
-	d, err := dialogUAC(req, res)
+func (c *Call) establish(req *sip.Request, res *sip.Response) error {
+	d, err := dialogUAC(res, req.Recipient)
 	if err != nil {
 		return err
 	}
@@ -221,22 +236,6 @@ func (c *Call) establish(tx sip.ClientTransaction, req *sip.Request, res *sip.Re
 	c.mu.Lock()
 	c.ack = ack
 	c.mu.Unlock()
-	tx.OnRetransmission(func(r *sip.Response) {
-		if !r.IsSuccess() {
-			return
-		}
-		if to := r.To(); to != nil {
-			if tag, _ := to.Params.Get("tag"); tag != d.remoteTag {
-				c.p.wg.Add(1)
-				go func() {
-					defer c.p.wg.Done()
-					c.dropFork(req, r)
-				}()
-				return
-			}
-		}
-		c.resendAck()
-	})
 	if negErr != nil {
 		return negErr
 	}
@@ -274,19 +273,4 @@ func cancelRequest(inv *sip.Request) *sip.Request {
 	req.SetDestination(inv.Destination())
 	req.Laddr = inv.Laddr
 	return req
-}
-
-// dropFork confirms and ends a second dialog created by a forked INVITE
-// answered by another device too (RFC 3261 section 13.2.2.4): ACK, then BYE.
-func (c *Call) dropFork(inv *sip.Request, res *sip.Response) {
-	d, err := dialogUAC(inv, res)
-	if err != nil {
-		return
-	}
-	if err := c.p.cli.WriteRequest(d.request(c.p, sip.ACK, inv.CSeq().SeqNo)); err != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
-	defer cancel()
-	_, _ = c.p.do(ctx, d.request(c.p, sip.BYE, 0), nil)
 }

@@ -76,7 +76,8 @@ type Account struct {
 	Codecs []string `yaml:"codecs,omitempty"`
 	// RegisterExpires is the requested registration lifetime (default 600s).
 	RegisterExpires time.Duration `yaml:"register_expires,omitempty"`
-	// Keepalive is the CRLF ping interval on TCP/TLS flows (default 25s; negative disables).
+	// Keepalive is the keepalive interval (default 25s; negative disables): a CRLF
+	// ping on TCP/TLS flows, a STUN Binding request on UDP flows (RFC 5626).
 	Keepalive time.Duration `yaml:"keepalive,omitempty"`
 	// AutoAnswer answers incoming calls at once.
 	AutoAnswer bool `yaml:"auto_answer,omitempty"`

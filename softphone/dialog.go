@@ -27,19 +27,24 @@ type dialog struct {
 	remoteSeq    uint32
 }
 
-// dialogUAC builds the dialog of an outgoing INVITE from its 2xx (or 1xx with a tag).
-func dialogUAC(req *sip.Request, res *sip.Response) (*dialog, error) {
-	from, to, cid := req.From(), res.To(), req.CallID()
-	if from == nil || to == nil || cid == nil {
-		return nil, fmt.Errorf("%w: response lacks From, To or Call-ID", ErrBadURI)
+// dialogUAC builds the dialog of an outgoing INVITE from a 2xx (or 1xx with
+// a tag). From, Call-ID and CSeq are the INVITE's, copied into every response;
+// target is the remote target when the response has no Contact.
+func dialogUAC(res *sip.Response, target sip.Uri) (*dialog, error) {
+	from, to, cid, cseq := res.From(), res.To(), res.CallID(), res.CSeq()
+	if from == nil || to == nil || cid == nil || cseq == nil {
+		return nil, fmt.Errorf("%w: response lacks From, To, Call-ID or CSeq", ErrBadURI)
 	}
 	d := &dialog{callID: string(*cid), local: from.Address, localName: from.DisplayName,
-		remote: to.Address, remoteName: to.DisplayName, localSeq: req.CSeq().SeqNo}
+		remote: to.Address, remoteName: to.DisplayName, localSeq: cseq.SeqNo}
 	d.localTag, _ = from.Params.Get("tag")
 	d.remoteTag, _ = to.Params.Get("tag")
-	d.remoteTarget = req.Recipient
+	d.remoteTarget = target
 	if c := res.Contact(); c != nil {
 		d.remoteTarget = c.Address
+	}
+	if d.remoteTarget.Host == "" {
+		return nil, fmt.Errorf("%w: 2xx without Contact", ErrBadURI)
 	}
 	rr := routeList(res, "Record-Route")
 	for i := len(rr) - 1; i >= 0; i-- { // UAC: reverse order

@@ -7,9 +7,13 @@
 // A Phone owns one sipgo user agent, one flow to the edge and every call on
 // it. All requests leave on the flow; the edge sends requests for the phone
 // back over the same connection (the phone runs no TLS server). When the flow
-// breaks (connection closed, or no answer to a CRLF keepalive within 10 s) the
-// phone reconnects at once (then with backoff), re-registers, and refreshes
-// the target of its calls with a re-INVITE.
+// breaks (connection closed, or no answer to a keepalive within 10 s: a CRLF
+// ping on TCP/TLS, a STUN Binding request on UDP, whose answer also reveals a
+// NAT rebinding) the phone reconnects at once (then with backoff),
+// re-registers, and refreshes the target of its calls with a re-INVITE.
+//
+// sipgo refuses UDP messages over a process-wide size limit; programs using
+// udp:// accounts raise it once in main (see UDPMaxMessage).
 //
 // # Configuration file
 //
@@ -30,7 +34,7 @@
 //	    srtp: required             # required (default), optional, off
 //	    codecs: [G722, PCMU, PCMA] # preference order (default as shown)
 //	    register_expires: 600s     # requested lifetime (10s..24h); refreshed at half
-//	    keepalive: 25s             # CRLF ping interval on TCP/TLS; negative disables
+//	    keepalive: 25s             # CRLF ping (TCP/TLS) or STUN binding (UDP) interval; negative disables
 //	    auto_answer: false
 //	    no_outbound: false         # omit +sip.instance, reg-id and ;ob
 //	    no_route: false            # omit the Route header naming the edge

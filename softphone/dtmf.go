@@ -107,9 +107,8 @@ func (c *Call) sendInfoDTMF(ctx context.Context, digit string) error {
 
 // onInfo receives SIP INFO DTMF (application/dtmf-relay or application/dtmf).
 func (p *Phone) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.callByRequest(req)
+	c := p.dialogCall(req, tx, false)
 	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
 	ct := ""

@@ -3,6 +3,8 @@ package softphone
 import (
 	"errors"
 	"fmt"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // Sentinel errors returned by the softphone engine. Test them with errors.Is.
@@ -92,4 +94,15 @@ func (e *TLSError) Unwrap() []error {
 		return []error{e.Kind, e.Cause}
 	}
 	return []error{e.Kind}
+}
+
+// sendError maps a failure to send a request. A message over sipgo's UDP
+// limit (see UDPMaxMessage) becomes 513 Message Too Large (RFC 3261) with a
+// hint; other errors are returned unchanged.
+func sendError(method string, err error) error {
+	if errors.Is(err, sip.ErrUDPMTUCongestion) {
+		return &StatusError{Method: method, Code: 513,
+			Reason: fmt.Sprintf("Message Too Large (over sipgo's UDP limit of %d bytes; use a tcp:// or tls:// edge)", sip.UDPMTUSize-200)}
+	}
+	return err
 }

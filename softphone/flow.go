@@ -27,7 +27,58 @@ type flow struct {
 	activity chan struct{} // signalled (non-blocking) whenever bytes arrive
 	lastRecv atomic.Int64
 
+	// UDP only: the edge's address and STUN keepalive state (keepalive.go).
+	raddr    net.Addr
+	stunResp chan netip.AddrPort // the mapped address of an answer to stunWant
+	stunMu   sync.Mutex
+	stunWant stunTxID
+	stunOpen bool
+	mapped   netip.AddrPort // where the edge sees us (last STUN answer)
+
 	closeOnce sync.Once
+}
+
+// expectSTUN records the transaction id of the Binding request about to be sent.
+func (f *flow) expectSTUN(id stunTxID) {
+	f.stunMu.Lock()
+	f.stunWant, f.stunOpen = id, true
+	f.stunMu.Unlock()
+	select { // drop a stale answer
+	case <-f.stunResp:
+	default:
+	}
+}
+
+// stunAnswered passes the answer to the outstanding Binding request to supervise.
+func (f *flow) stunAnswered(id stunTxID, mapped netip.AddrPort) {
+	f.stunMu.Lock()
+	ok := f.stunOpen && id == f.stunWant
+	if ok {
+		f.stunOpen = false
+	}
+	f.stunMu.Unlock()
+	if ok {
+		select {
+		case f.stunResp <- mapped:
+		default:
+		}
+	}
+}
+
+// setMapped records the mapped address and returns the previous one.
+func (f *flow) setMapped(m netip.AddrPort) netip.AddrPort {
+	f.stunMu.Lock()
+	defer f.stunMu.Unlock()
+	prev := f.mapped
+	f.mapped = m
+	return prev
+}
+
+// mappedAddr is where the edge last saw us on a UDP flow (invalid if unknown).
+func (f *flow) mappedAddr() netip.AddrPort {
+	f.stunMu.Lock()
+	defer f.stunMu.Unlock()
+	return f.mapped
 }
 
 // dialFlow opens a new flow to the edge. For TCP and TLS it opens the
@@ -38,7 +89,12 @@ func (p *Phone) dialFlow(ctx context.Context) (*flow, error) {
 	if p.target.Network == "UDP" {
 		la := p.udp.LocalAddr().(*net.UDPAddr).AddrPort()
 		la = netip.AddrPortFrom(la.Addr().Unmap(), la.Port())
-		return &flow{network: "UDP", local: la, localS: p.udp.LocalAddr().String(), remote: p.dest, activity: make(chan struct{}, 1)}, nil
+		ra, err := netip.ParseAddrPort(p.dest)
+		if err != nil {
+			return nil, fmt.Errorf("softphone: edge address %q: %w", p.dest, err)
+		}
+		return &flow{network: "UDP", local: la, localS: p.udp.LocalAddr().String(), remote: p.dest,
+			activity: make(chan struct{}, 1), raddr: net.UDPAddrFromAddrPort(ra), stunResp: make(chan netip.AddrPort, 1)}, nil
 	}
 	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: p.target.Host, Port: p.target.Port})
 	req.SetTransport(p.target.Network)
@@ -119,18 +175,26 @@ func (f *flow) close() {
 // release drops the phone's reference and closes the connection.
 func (f *flow) release() { f.close() }
 
-// readFilter sees every read of the transport layer before parsing; it marks
-// activity on the current flow (pong detection) and never alters data.
+// readFilter sees every read of the transport layer before parsing: it marks
+// activity on the current flow (pong detection) and takes STUN answers on UDP
+// away from the SIP parser. It never alters SIP data.
 func (p *Phone) readFilter(props sip.TransportReadProps, data []byte) ([]byte, error) {
 	p.mu.Lock()
 	f := p.flow
 	p.mu.Unlock()
-	if f != nil && props.LocalAddr != nil && props.LocalAddr.String() == f.localS {
+	ours := f != nil && props.LocalAddr != nil && props.LocalAddr.String() == f.localS
+	if ours {
 		f.lastRecv.Store(time.Now().UnixNano())
 		select {
 		case f.activity <- struct{}{}:
 		default:
 		}
+	}
+	if props.Transport == "UDP" && isSTUN(data) {
+		if id, mapped, ok := parseBindingSuccess(data); ok && ours && f.stunResp != nil {
+			f.stunAnswered(id, mapped)
+		}
+		return nil, nil // never SIP; nil data drops it (an error would end sipgo's UDP read loop)
 	}
 	return data, nil
 }
@@ -243,22 +307,8 @@ func (p *Phone) supervise(f *flow, expires time.Duration) bool {
 	defer refresh.Stop()
 	check := time.NewTicker(200 * time.Millisecond)
 	defer check.Stop()
-	var kaC <-chan time.Time
-	var ka *time.Timer
-	if f.conn != nil && p.acct.Keepalive > 0 {
-		ka = time.NewTimer(keepaliveDelay(p.acct.Keepalive))
-		defer ka.Stop()
-		kaC = ka.C
-	}
-	var pongDeadline <-chan time.Time
-	var pongTimer *time.Timer
-	stopPong := func() {
-		if pongTimer != nil {
-			pongTimer.Stop()
-			pongTimer, pongDeadline = nil, nil
-		}
-	}
-	defer stopPong()
+	ka := p.newKeepalive(f)
+	defer ka.stop()
 	for {
 		select {
 		case <-p.ctx.Done():
@@ -280,22 +330,24 @@ func (p *Phone) supervise(f *flow, expires time.Duration) bool {
 				p.setRegState(RegFailed, err)
 				refresh.Reset(5 * time.Second)
 			}
-		case <-kaC:
-			if err := f.ping(); err != nil {
+		case <-ka.nextC():
+			if !ka.ping() {
 				f.close()
 				return true
 			}
-			pongTimer = time.NewTimer(p.opts.PongTimeout)
-			pongDeadline = pongTimer.C
+		case <-ka.resendC():
+			ka.retransmit()
 		case <-f.activity:
-			if pongDeadline != nil {
-				stopPong()
-				ka.Reset(keepaliveDelay(p.acct.Keepalive))
+			ka.streamActivity()
+		case m := <-f.stunResp:
+			if !ka.stunAnswer(m) {
+				return true
 			}
-		case <-pongDeadline:
-			p.log.Warn("no keepalive pong from the edge; closing the flow")
-			f.close()
-			return true
+		case <-ka.deadlineC():
+			if ka.expired() {
+				f.close()
+				return true
+			}
 		}
 	}
 }
@@ -305,15 +357,12 @@ func refreshDelay(expires time.Duration) time.Duration {
 	return max(expires/2, 5*time.Second)
 }
 
-// udpMaxMessage is the largest SIP message the phone sends over UDP. sipgo
-// refuses UDP messages over UDPMTUSize-200 (1300) bytes; an INVITE with three
-// crypto lines, Replaces and digest credentials exceeds that, and the phone
-// cannot switch a UDP registration to TCP. Raised once at package init,
-// before any goroutine can read it.
-const udpMaxMessage = 4000
-
-func init() {
-	if sip.UDPMTUSize < udpMaxMessage+200 {
-		sip.UDPMTUSize = udpMaxMessage + 200
-	}
-}
+// UDPMaxMessage is the largest SIP message the phone sends over UDP (an
+// INVITE with three crypto lines, Replaces and digest credentials is about
+// 1.5 KB). sipgo refuses UDP messages over sip.UDPMTUSize-200 bytes (1300 by
+// default), a process-wide setting the engine does not change: a program
+// that uses udp:// accounts sets sip.UDPMTUSize = UDPMaxMessage+200 once in
+// main, before any sipgo code runs (cmd/phone does). Otherwise such messages
+// fail with a 513 Message Too Large StatusError, and a phone on UDP logs a
+// warning at start.
+const UDPMaxMessage = 4000

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone/phonetest"
 )
 
@@ -54,4 +55,39 @@ func appendRaw(t testing.TB, path, content string) {
 	if _, err := f.WriteString(content); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// autoPhone starts an auto-answering phone of user registered at Kamailio on transport.
+func autoPhone(t testing.TB, k *testpeers.Kamailio, transport, user string) *Phone {
+	t.Helper()
+	acct := kamailioAccount(k, transport, user)
+	acct.AutoAnswer = true
+	return startPhone(t, acct, Options{})
+}
+
+// subscribe returns the phone's event stream until the test ends.
+func subscribe(t testing.TB, p *Phone) <-chan Event {
+	ch, stop := p.Events(64)
+	t.Cleanup(stop)
+	return ch
+}
+
+// testCtx is a context cancelled after d or when the test ends.
+func testCtx(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// dialAnswered places a call and waits until it is answered.
+func dialAnswered(t testing.TB, ctx context.Context, p *Phone, dest string, opts DialOptions) *Call {
+	t.Helper()
+	c, err := p.Dial(ctx, dest, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitAnswered(ctx); err != nil {
+		t.Fatalf("call to %s: %v", dest, err)
+	}
+	return c
 }

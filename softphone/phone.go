@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -55,6 +56,10 @@ type Phone struct {
 	udp net.PacketConn
 
 	events bus
+	// stunAnswered: the edge has answered a STUN keepalive, so an unanswered
+	// one means a failed flow; stunSilent: it never did (warned once).
+	stunAnswered, stunSilent atomic.Bool
+	strays                   strayDialogs // ACKs of ended dialogs, for retransmitted 2xx (fork.go)
 
 	mu         sync.Mutex
 	closed     bool
@@ -224,6 +229,10 @@ func (p *Phone) setupUA(ctx context.Context) error {
 		}
 		p.udp = pc
 		cliOpts = append(cliOpts, sipgo.WithClientConnectionAddr(pc.LocalAddr().String()))
+		if limit := sip.UDPMTUSize - 200; limit < UDPMaxMessage {
+			p.log.Warn("sipgo refuses UDP messages over the process-wide limit; INVITEs with SRTP offers can exceed it (see softphone.UDPMaxMessage)",
+				"limit_bytes", limit, "want_bytes", UDPMaxMessage)
+		}
 	}
 	cli, err := sipgo.NewClient(ua, cliOpts...)
 	if err != nil {
@@ -323,13 +332,18 @@ func (p *Phone) Close() error {
 	return nil
 }
 
+// unhandledResponse sees responses whose client transaction is gone. A 2xx
+// to an INVITE is answered: with the ACK again when it is a retransmission for
+// a call we have (or had), else with ACK and BYE (a fork answered after the
+// INVITE transaction ended, RFC 3261 section 13.2.2.4).
 func (p *Phone) unhandledResponse(res *sip.Response) {
-	// A retransmitted 2xx for an INVITE we already acknowledged: re-send the ACK.
 	if res.IsSuccess() && res.CSeq() != nil && res.CSeq().MethodName == sip.INVITE {
 		if c := p.callByResponse(res); c != nil {
 			c.resendAck()
 			return
 		}
+		p.goBackground(func() { p.dropDialog(res) })
+		return
 	}
 	p.log.Debug("unhandled response", "status", res.StatusCode)
 }

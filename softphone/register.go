@@ -43,6 +43,9 @@ type RegistrationStatus struct {
 	Contact string `json:"contact,omitempty"`
 	// Flow is local->remote address of the flow.
 	Flow string `json:"flow,omitempty"`
+	// Mapped is where the edge sees the phone on a UDP flow (the address in
+	// its last STUN keepalive answer; RFC 5626 section 4.4.2).
+	Mapped string `json:"mapped,omitempty"`
 	// Registrations counts successful REGISTER transactions with a binding.
 	Registrations int    `json:"registrations"`
 	Error         string `json:"error,omitempty"`
@@ -63,6 +66,9 @@ func (p *Phone) Registration() RegistrationStatus {
 		c := p.contactURI(p.flow, true)
 		s.Contact = c.String()
 		s.Flow = p.flow.localS + "->" + p.flow.remote
+		if m := p.flow.mappedAddr(); m.IsValid() {
+			s.Mapped = m.String()
+		}
 	}
 	return s
 }
@@ -297,7 +303,7 @@ func splitHeaderList(v string) []string {
 func (p *Phone) do(ctx context.Context, req *sip.Request, onCSeq func(uint32)) (*sip.Response, error) {
 	tx, err := p.cli.TransactionRequest(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, sendError(string(req.Method), err)
 	}
 	for attempt := 0; ; attempt++ {
 		res, err := finalResponse(ctx, tx, nil)
@@ -315,7 +321,7 @@ func (p *Phone) do(ctx context.Context, req *sip.Request, onCSeq func(uint32)) (
 			}
 			req.RemoveHeader("Via")
 			if tx, err = p.cli.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia); err != nil {
-				return nil, err
+				return nil, sendError(string(req.Method), err)
 			}
 			continue
 		}

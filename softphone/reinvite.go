@@ -17,13 +17,8 @@ func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 
 // onReinvite answers a re-INVITE (hold/resume by the peer, target refresh, rekey).
 func (p *Phone) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.callByRequest(req)
+	c := p.dialogCall(req, tx, true)
 	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	if !c.dlg.checkRemoteSeq(req.CSeq().SeqNo) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 		return
 	}
 	c.mu.Lock()
@@ -110,13 +105,8 @@ func (c *Call) ackAnswer(body []byte) {
 
 // onUpdate answers UPDATE (RFC 3311): session refresh, or an SDP offer.
 func (p *Phone) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.callByRequest(req)
+	c := p.dialogCall(req, tx, true)
 	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	if !c.dlg.checkRemoteSeq(req.CSeq().SeqNo) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 		return
 	}
 	if len(req.Body()) == 0 {
@@ -265,7 +255,7 @@ func (c *Call) inviteTransaction(ctx context.Context, req *sip.Request) (*sip.Re
 	p := c.p
 	tx, err := p.cli.TransactionRequest(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, sendError("re-INVITE", err)
 	}
 	for attempt := 0; ; attempt++ {
 		res, err := finalResponse(ctx, tx, nil)
@@ -282,7 +272,7 @@ func (c *Call) inviteTransaction(ctx context.Context, req *sip.Request) (*sip.Re
 			c.dlg.learnSeq(req.CSeq().SeqNo)
 			req.RemoveHeader("Via")
 			if tx, err = p.cli.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia); err != nil {
-				return nil, err
+				return nil, sendError("re-INVITE", err)
 			}
 			continue
 		}
@@ -305,15 +295,13 @@ func (p *Phone) refreshCalls() {
 	}
 	p.mu.Unlock()
 	for _, c := range calls {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
+		p.goBackground(func() {
 			ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 			defer cancel()
 			if err := c.refreshTarget(ctx); err != nil {
 				p.log.Warn("target refresh after reconnect failed", "call", c.id, "error", err)
 			}
-		}()
+		})
 	}
 }
 

@@ -155,13 +155,8 @@ func sipfragStatus(body []byte) (int, bool) {
 // call the Refer-To target (with Replaces for an attended transfer), report
 // progress by NOTIFY, and end the original call on success.
 func (p *Phone) onRefer(req *sip.Request, tx sip.ServerTransaction) {
-	c := p.callByRequest(req)
+	c := p.dialogCall(req, tx, true)
 	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	if !c.dlg.checkRemoteSeq(req.CSeq().SeqNo) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 		return
 	}
 	h := req.GetHeader("Refer-To")
@@ -188,9 +183,7 @@ func (p *Phone) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
 	c.transferEvent("referred", 202, target.String())
 
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	p.goBackground(func() {
 		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Minute)
 		defer cancel()
 		c.notifyRefer(ctx, 100, "Trying", false)
@@ -210,7 +203,7 @@ func (p *Phone) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		c.notifyRefer(ctx, 200, "OK", true)
 		c.transferEvent(TransferCompleted, 200, nc.ID())
 		_ = c.Hangup(ctx)
-	}()
+	})
 }
 
 // notifyRefer sends a NOTIFY with a sipfrag status for the implicit REFER subscription.

@@ -1,7 +1,6 @@
 package softphone
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -14,20 +13,11 @@ func TestTransferBlindBaresip(t *testing.T) {
 	bob := startBaresipAt(t, k, "bob", 1000, "auto")
 	alice := startPhone(t, kamailioAccount(k, "tls", "alice"), Options{})
 	carol := startPhone(t, kamailioAccount(k, "tcp", "carol"), Options{})
-	aEv, stopA := alice.Events(64)
-	defer stopA()
-	cEv, stopC := carol.Events(64)
-	defer stopC()
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	aEv := subscribe(t, alice)
+	cEv := subscribe(t, carol)
+	ctx := testCtx(t, 40*time.Second)
 
-	call, err := alice.Dial(ctx, "bob", DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	call := dialAnswered(t, ctx, alice, "bob", DialOptions{})
 	bwait(t, bob, testpeers.EventCallEstablished)
 	done := make(chan error, 1)
 	go func() { done <- call.Transfer(ctx, "carol") }()
@@ -60,36 +50,17 @@ func TestTransferBlindBaresip(t *testing.T) {
 func TestTransferAttended(t *testing.T) {
 	k := startKamailio(t, "alice", "carol", "dave")
 	alice := startPhone(t, kamailioAccount(k, "tls", "alice"), Options{})
-	carolAcct := kamailioAccount(k, "tcp", "carol")
-	carolAcct.AutoAnswer = true
-	carol := startPhone(t, carolAcct, Options{})
-	daveAcct := kamailioAccount(k, "udp", "dave")
-	daveAcct.AutoAnswer = true
-	dave := startPhone(t, daveAcct, Options{})
-	cEv, stopC := carol.Events(64)
-	defer stopC()
-	dEv, stopD := dave.Events(64)
-	defer stopD()
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	carol := autoPhone(t, k, "tcp", "carol")
+	dave := autoPhone(t, k, "udp", "dave")
+	cEv := subscribe(t, carol)
+	dEv := subscribe(t, dave)
+	ctx := testCtx(t, 40*time.Second)
 
-	toDave, err := alice.Dial(ctx, "dave", DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := toDave.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	toDave := dialAnswered(t, ctx, alice, "dave", DialOptions{})
 	if err := toDave.Hold(ctx); err != nil {
 		t.Fatal(err)
 	}
-	toCarol, err := alice.Dial(ctx, "carol", DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := toCarol.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	toCarol := dialAnswered(t, ctx, alice, "carol", DialOptions{})
 	first := waitEvent(t, cEv, EventAnswered, "", 5*time.Second)
 	if err := toDave.AttendedTransfer(ctx, toCarol); err != nil {
 		t.Fatalf("attended transfer: %v", err)
@@ -125,29 +96,13 @@ func TestTransferAttendedBaresip(t *testing.T) {
 	k := startKamailio(t, "alice", "bob", "carol")
 	bob := startBaresipAt(t, k, "bob", 1000, "auto")
 	alice := startPhone(t, kamailioAccount(k, "tls", "alice"), Options{})
-	carolAcct := kamailioAccount(k, "tcp", "carol")
-	carolAcct.AutoAnswer = true
-	carol := startPhone(t, carolAcct, Options{})
-	cEv, stopC := carol.Events(64)
-	defer stopC()
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
+	carol := autoPhone(t, k, "tcp", "carol")
+	cEv := subscribe(t, carol)
+	ctx := testCtx(t, 40*time.Second)
 
-	toBob, err := alice.Dial(ctx, "bob", DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := toBob.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	toBob := dialAnswered(t, ctx, alice, "bob", DialOptions{})
 	bwait(t, bob, testpeers.EventCallEstablished)
-	toCarol, err := alice.Dial(ctx, "carol", DialOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := toCarol.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
+	toCarol := dialAnswered(t, ctx, alice, "carol", DialOptions{})
 	first := waitEvent(t, cEv, EventAnswered, "", 5*time.Second)
 	if err := toBob.AttendedTransfer(ctx, toCarol); err != nil {
 		t.Fatalf("attended transfer: %v", err)

@@ -15,10 +15,18 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/sipedge/sipedge/internal/buildinfo"
+	"github.com/sipedge/sipedge/softphone"
 )
 
 func main() {
+	// sipgo refuses UDP messages over sip.UDPMTUSize-200 bytes, a process-wide
+	// setting; an INVITE with SRTP offers exceeds the default on udp:// edges.
+	// The engine never changes it: this process owns it and sets it once,
+	// before any sipgo code runs.
+	sip.UDPMTUSize = softphone.UDPMaxMessage + 200
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

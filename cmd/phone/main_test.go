@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Process-wide sipgo settings, once, before any test or goroutine runs (main sets the UDP limit; the
+	// edges of the end-to-end tests would set theirs on first use).
+	if err := phonetest.InitProcess(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/emiago/sipgo/sip.(*TransportTCP).readConnection"))
 }
 

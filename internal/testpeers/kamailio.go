@@ -59,6 +59,10 @@ type KamailioOptions struct {
 	// nonces, like an HA pair: a REGISTER answered to one challenge is accepted by both (registration
 	// fork tests). Empty: Kamailio picks a random secret.
 	AuthSecret string
+	// DigestQOP offers qop="auth" in digest challenges (auth_challenge flag 1). Kamailio's
+	// default offers none, which some clients mishandle: SIPVicious svcrack 0.3.3 then sends qop=auth
+	// without cnonce and nc, and Kamailio answers 400 Bad Auth Credentials to every guess.
+	DigestQOP bool
 	// MinExpires is the smallest registration expiry accepted (seconds); default 10.
 	MinExpires int
 	// Debug is Kamailio's log level (-5..3, 3 = debug); 0 means the default 2 (info: one line per request

@@ -47,6 +47,10 @@ type Edge struct {
 	// GrantExpires, when positive, is the registration lifetime granted (seconds)
 	// instead of the one asked for.
 	GrantExpires int
+
+	answers int            // 2xx per INVITE (AnswerInvites)
+	inDlg   []*sip.Request // ACK and BYE received
+	inDlgCh chan struct{}
 }
 
 // SelfSigned returns a self-signed ECDSA certificate for 127.0.0.1 (made like the edge's own) and its DER.
@@ -87,7 +91,8 @@ func Start(t testing.TB) *Edge {
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &Edge{t: t, certDER: der, CAFile: caFile, regCh: make(chan *sip.Request, 32), Password: "secret"}
+	e := &Edge{t: t, certDER: der, CAFile: caFile, regCh: make(chan *sip.Request, 32), Password: "secret",
+		inDlgCh: make(chan struct{}, 1)}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("fake-edge"),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log), sip.WithTransportLayerReadFilter(e.filter)),
@@ -99,6 +104,9 @@ func Start(t testing.TB) *Edge {
 	e.srv, _ = sipgo.NewServer(ua, sipgo.WithServerLogger(log))
 	e.cli, _ = sipgo.NewClient(ua, sipgo.WithClientLogger(log))
 	e.srv.OnRegister(e.onRegister)
+	e.srv.OnInvite(e.onInvite)
+	e.srv.OnAck(e.onInDialog)
+	e.srv.OnBye(e.onInDialog)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	if err != nil {
 		t.Fatal(err)
