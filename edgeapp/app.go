@@ -129,7 +129,25 @@ func New(cfg *config.Config, stdout, logOut io.Writer) (a *App, err error) {
 	return a, nil
 }
 
-var sipgoLogOnce sync.Once
+var processOnce sync.Once
+
+// SetupProcess makes sipgo's process-wide settings for an edge, once per process; call it at program start
+// (cmd/edge's main, test binaries' init), before any sipgo code runs, never while transports may read them:
+//   - sipgo's transports created with custom settings log through its default logger: route it to the
+//     edge's log format on logOut (at debug level);
+//   - sipgo refuses UDP messages over UDPMTUSize-200 bytes (1300) instead of sending them, and an INVITE
+//     with SDES crypto lines for a UDP phone exceeds that. Phones on UDP cannot be moved to TCP by the edge,
+//     so it sends up to maxMessage bytes over UDP (IP fragmentation), as other SBCs do.
+func SetupProcess(cfg *config.Config, logOut io.Writer) {
+	processOnce.Do(func() {
+		if log, _, err := logging.New(logOut, cfg.Log.Level, cfg.Log.Format); err == nil {
+			sip.SetDefaultLogger(proxy.NewSlog(log.Named("sipgo")))
+		}
+		if need := cfg.Limits.MaxMessageSize + 200; sip.UDPMTUSize < need {
+			sip.UDPMTUSize = need
+		}
+	})
+}
 
 // newProxy builds the SIP proxy on the opened sockets.
 func (a *App) newProxy() error {
@@ -140,17 +158,6 @@ func (a *App) newProxy() error {
 			return fmt.Errorf("auth.users_file: %w", err)
 		}
 	}
-	// sipgo's transports created with custom settings log through its process-wide default logger; it is
-	// set once per process (before any sipgo code runs), never while transports may read it.
-	// sipgo also refuses UDP messages over UDPMTUSize-200 bytes (1300) instead of sending them: an INVITE
-	// with SDES crypto lines for a UDP phone exceeds that. Phones on UDP cannot be switched to TCP by the
-	// edge, so it sends up to max_message_size over UDP (IP fragmentation), as other SBCs do.
-	sipgoLogOnce.Do(func() {
-		sip.SetDefaultLogger(proxy.NewSlog(a.Log.Named("sipgo")))
-		if need := a.Cfg.Limits.MaxMessageSize + 200; sip.UDPMTUSize < need {
-			sip.UDPMTUSize = need
-		}
-	})
 	if err := a.newPolicy(); err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 // edge sockets but only 4 peer sockets.
 func scaleSetup(tb testing.TB, n int) (r *Relay, phone, pbx *peer, edgeAccess, edgeCore []netip.AddrPort, encs []*media.Encryptor) {
 	tb.Helper()
-	r = testRelay(tb, func(c *Config) { c.PortMin, c.PortMax = 40000, 40000+4*n+3 })
+	// Below the kernel's ephemeral range, with room to skip ports other processes hold.
+	r = testRelay(tb, func(c *Config) { c.PortMin, c.PortMax = 10000, 10000+8*n+7 })
 	phone, pbx = newPeer(tb, phoneIP), newPeer(tb, pbxIP)
 	for i := range n {
 		s := r.Session("scale-" + strconv.Itoa(i))

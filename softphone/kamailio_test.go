@@ -47,8 +47,6 @@ func waitEvent(t *testing.T, ch <-chan Event, typ EventType, call string, d time
 	}
 }
 
-// assertTone checks that a WAV recording's dominant frequency is near want.
-
 func TestKamailioRegisterTransports(t *testing.T) {
 	k := startKamailio(t, "u1", "u2", "u3")
 	for i, tr := range []string{"udp", "tcp", "tls"} {

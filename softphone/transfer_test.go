@@ -73,11 +73,7 @@ func TestTransferAttended(t *testing.T) {
 			break
 		}
 	}
-	second := waitEvent(t, cEv, EventAnswered, "", 10*time.Second)
-	if second.Call == first.Call || !strings.Contains(second.Remote, "dave") {
-		t.Errorf("carol's new call %+v, want one from dave", second)
-	}
-	waitEvent(t, cEv, EventEnded, first.Call, 5*time.Second)
+	replacedBy(t, cEv, first, "dave")
 	<-toDave.Done()
 	<-toCarol.Done()
 	if n := len(alice.Calls()); n != 0 {
@@ -107,15 +103,24 @@ func TestTransferAttendedBaresip(t *testing.T) {
 	if err := toBob.AttendedTransfer(ctx, toCarol); err != nil {
 		t.Fatalf("attended transfer: %v", err)
 	}
-	second := waitEvent(t, cEv, EventAnswered, "", 10*time.Second)
-	if second.Call == first.Call || !strings.Contains(second.Remote, "bob") {
-		t.Errorf("carol's new call %+v, want one from bob", second)
-	}
-	waitEvent(t, cEv, EventEnded, first.Call, 5*time.Second)
+	second := replacedBy(t, cEv, first, "bob")
 	<-toBob.Done()
 	cc, err := carol.Call(second.Call)
 	if err != nil {
 		t.Fatalf("carol's call with bob is gone: %v", err)
 	}
 	_ = cc.Hangup(ctx)
+}
+
+// replacedBy waits until the call first of an auto-answering phone (events
+// ev) is replaced by a new answered call from the named user, and returns
+// the new call's event.
+func replacedBy(t *testing.T, ev <-chan Event, first Event, from string) Event {
+	t.Helper()
+	second := waitEvent(t, ev, EventAnswered, "", 10*time.Second)
+	if second.Call == first.Call || !strings.Contains(second.Remote, from) {
+		t.Errorf("the new call %+v, want one from %s", second, from)
+	}
+	waitEvent(t, ev, EventEnded, first.Call, 5*time.Second)
+	return second
 }

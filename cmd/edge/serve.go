@@ -33,6 +33,7 @@ func serveCmd(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	edgeapp.SetupProcess(cfg, e.stderr)
 	app, err := edgeapp.New(cfg, e.stdout, e.stderr)
 	if err != nil {
 		return err

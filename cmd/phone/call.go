@@ -11,14 +11,8 @@ import (
 )
 
 func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("call", stderr)
-	var af accountFlags
-	af.register(fs)
-	play := fs.String("play", "silence", "audio to send: tone:FREQ, file:PATH.wav, silence (device: not in this build)")
-	record := fs.String("record", "", "record the received audio to this WAV file")
-	dur := fs.Duration("duration", 10*time.Second, "hang up this long after the call is answered (0: wait for the far end)")
+	fs, af, cf := callFlagSet("call", "hang up this long after the call is answered (0: wait for the far end)", stderr)
 	ring := fs.Duration("ring-timeout", 60*time.Second, "give up if not answered within this time")
-	digits := fs.String("dtmf", "", "send these DTMF digits one second after the answer")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -26,23 +20,14 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != 1 {
 		return usageError("call needs exactly one destination: phone call URI|NUMBER|CONTACT [flags]")
 	}
-	if err := checkAudioFlags(*play, *record); err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		if af.json {
-			return failJSON(stdout, err)
-		}
-		return err
-	}
-	p, err := startPhone(ctx, &af, stderr, false)
+	p, err := startCallPhone(ctx, af, cf, stdout, stderr)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	defer p.Close()
-	call, err := p.Dial(ctx, pos[0], softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: *play, Record: *record}})
+	call, err := p.Dial(ctx, pos[0], softphone.DialOptions{MediaOptions: cf.media()})
 	if err != nil {
-		return fail(err)
+		return af.fail(stdout, err)
 	}
 	if !af.json {
 		fmt.Fprintf(stderr, "calling %s ...\n", call.Info().Remote)
@@ -58,14 +43,15 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if ringExpired {
 			err = &softphone.StatusError{Method: "INVITE", Code: 408, Reason: "not answered within " + ring.String()}
 		}
-		return finishCall(stdout, af.json, call, *record, err)
+		return finishCall(stdout, af.json, call, cf.record, err)
 	}
-	return talk(ctx, stdout, stderr, af.json, call, *record, *dur, *digits)
+	return talk(ctx, stdout, stderr, af.json, call, *cf)
 }
 
 // talk keeps an answered call up for dur (or until the far end hangs up or
 // ctx ends), sends digits, hangs up and prints the summary.
-func talk(ctx context.Context, stdout, stderr io.Writer, asJSON bool, call *softphone.Call, record string, dur time.Duration, digits string) error {
+func talk(ctx context.Context, stdout, stderr io.Writer, asJSON bool, call *softphone.Call, cf callFlags) error {
+	record, dur, digits := cf.record, cf.dur, cf.digits
 	if !asJSON {
 		fmt.Fprintf(stderr, "answered: %s %s\n", call.Info().Codec, call.Info().SRTP)
 	}

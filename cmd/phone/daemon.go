@@ -35,8 +35,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("daemon takes no arguments (got %q)", pos))
+	if err := noArgs("daemon", pos); err != nil {
+		return err
 	}
 	if *socket == "" {
 		if *socket, err = defaultSocket(); err != nil {

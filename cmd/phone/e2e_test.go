@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sipedge/sipedge/internal/testpeers"
-	"github.com/sipedge/sipedge/media/audio"
 	"github.com/sipedge/sipedge/softphone"
 	"github.com/sipedge/sipedge/softphone/control"
 )
@@ -34,36 +31,13 @@ func kamArgs(k *testpeers.Kamailio, transport, user, dataDir string) []string {
 	return a
 }
 
-func tone(t *testing.T, path string, want float64) {
-	t.Helper()
-	pcm, rate, err := audio.ReadWAV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pcm) < rate/2 {
-		t.Fatalf("%s: %d samples", path, len(pcm))
-	}
-	if got := audio.DominantFrequency(pcm[rate/5:], rate); math.Abs(got-want) > want*0.03 {
-		t.Errorf("%s: %.1f Hz, want %.0f", filepath.Base(path), got, want)
-	}
-}
-
 // TestCallAndAnswerCommands runs `phone answer` and `phone call` against each other through Kamailio.
 func TestCallAndAnswerCommands(t *testing.T) {
 	dir := isolate(t)
 	k := kamailio(t, "alice", "bob")
 	bobRec, aliceRec := filepath.Join(dir, "bob.wav"), filepath.Join(dir, "alice.wav")
-	type result struct {
-		out string
-		err error
-	}
-	answered := make(chan result, 1)
-	go func() {
-		args := append([]string{"answer", "--play", "tone:1000", "--record", bobRec, "--duration", "0", "--timeout", "20s"},
-			kamArgs(k, "tcp", "bob", filepath.Join(dir, "bob"))...)
-		out, _, err := runPhone(t, 40*time.Second, args...)
-		answered <- result{out, err}
-	}()
+	answered := goPhone(t, 40*time.Second, append([]string{"answer", "--play", "tone:1000", "--record", bobRec, "--duration", "0",
+		"--timeout", "20s"}, kamArgs(k, "tcp", "bob", filepath.Join(dir, "bob"))...)...)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if locs, _ := k.Locations("bob"); len(locs) > 0 {
@@ -93,8 +67,8 @@ func TestCallAndAnswerCommands(t *testing.T) {
 			t.Errorf("answer summary lacks %q:\n%s", want, r.out)
 		}
 	}
-	tone(t, aliceRec, 1000)
-	tone(t, bobRec, 440)
+	testpeers.AssertTone(t, aliceRec, 1000)
+	testpeers.AssertTone(t, bobRec, 440)
 
 	// The call is in alice's history.
 	out, _, err = runPhone(t, 5*time.Second, "history", "--data-dir", filepath.Join(dir, "alice"))
@@ -130,88 +104,27 @@ func TestDaemonWithBaresip(t *testing.T) {
 	testpeers.Require(t, "baresip")
 	bob := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: "bob", Password: "pw-bob", Domain: k.Domain(),
 		Outbound: k.URI("udp"), MediaEnc: "srtp-mand", AnswerMode: "auto", ToneHz: 1000})
-	bctx, bcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer bcancel()
-	if _, err := bob.WaitEvent(bctx, testpeers.EventRegisterOK); err != nil {
-		t.Fatal(err)
-	}
-
-	sock := filepath.Join(dir, "run", "phone.sock")
-	ctx, stop := context.WithCancel(context.Background())
-	daemonDone := make(chan error, 1)
-	var dout syncBuffer
-	go func() {
-		args := append([]string{"daemon", "--socket", sock}, kamArgs(k, "tls", "alice", filepath.Join(dir, "alice"))...)
-		daemonDone <- run(ctx, args, &dout, &dout)
-	}()
-	defer func() {
-		stop()
-		if err := <-daemonDone; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
-	var cl *control.Client
-	for i := 0; ; i++ {
-		c, err := control.Dial(context.Background(), sock)
-		if err == nil {
-			cl = c
-			break
-		}
-		if i > 200 {
-			t.Fatalf("daemon socket: %v\n%s", err, dout.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	defer cl.Close()
-	cctx, ccancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer ccancel()
-	do := func(req control.Request) control.Response {
-		t.Helper()
-		r, err := cl.Do(cctx, req)
-		if err != nil {
-			t.Fatalf("%s: %v", req.Cmd, err)
-		}
-		if !r.OK {
-			t.Fatalf("%s: %s", req.Cmd, r.Error)
-		}
-		return r
-	}
-	do(control.Request{Cmd: control.CmdSubscribe})
-	r := do(control.Request{Cmd: control.CmdStatus})
+	waitB(t, bob, 10*time.Second, testpeers.EventRegisterOK)
+	d := startDaemon(t, dir, kamArgs(k, "tls", "alice", filepath.Join(dir, "alice"))...)
+	r := d.do(control.Request{Cmd: control.CmdStatus})
 	if b, _ := json.Marshal(r.Result); !strings.Contains(string(b), `"state":"registered"`) {
 		t.Fatalf("status %s", b)
 	}
 	rec := filepath.Join(dir, "daemon.wav")
-	r = do(control.Request{Cmd: control.CmdDial, To: "bob", Play: "tone:440", Record: rec})
-	b, _ := json.Marshal(r.Result)
-	var dr control.DialResult
-	_ = json.Unmarshal(b, &dr)
-	waitFor := func(typ softphone.EventType) softphone.Event {
-		t.Helper()
-		for {
-			select {
-			case e := <-cl.Events():
-				if e.Type == typ && e.Call == dr.Call {
-					return e
-				}
-			case <-cctx.Done():
-				t.Fatalf("no %s event", typ)
-			}
-		}
-	}
-	waitFor(softphone.EventAnswered)
+	call := d.dial("bob", "tone:440", rec)
+	d.wait(softphone.EventAnswered, call, 10*time.Second)
 	time.Sleep(2 * time.Second)
-	do(control.Request{Cmd: control.CmdDTMF, Call: dr.Call, Digits: "9"})
-	if e, err := bob.WaitEvent(cctx, testpeers.EventCallDTMFStart); err != nil || e.Param != "9" {
-		t.Errorf("baresip DTMF %+v, %v", e, err)
+	d.do(control.Request{Cmd: control.CmdDTMF, Call: call, Digits: "9"})
+	if got := dtmfAt(t, bob, 1); got != "9" {
+		t.Errorf("baresip DTMF %q, want 9", got)
 	}
-	do(control.Request{Cmd: control.CmdHold, Call: dr.Call})
-	do(control.Request{Cmd: control.CmdUnhold, Call: dr.Call})
-	do(control.Request{Cmd: control.CmdMute, Call: dr.Call})
-	do(control.Request{Cmd: control.CmdHangup, Call: dr.Call})
-	end := waitFor(softphone.EventEnded)
+	d.do(control.Request{Cmd: control.CmdHold, Call: call})
+	d.do(control.Request{Cmd: control.CmdUnhold, Call: call})
+	d.do(control.Request{Cmd: control.CmdMute, Call: call})
+	d.do(control.Request{Cmd: control.CmdHangup, Call: call})
+	end := d.wait(softphone.EventEnded, call, 5*time.Second)
 	if end.Stats == nil || end.Stats.PacketsReceived < 50 || end.Stats.SRTP == "none" {
 		t.Errorf("ended event %+v", end)
 	}
-	tone(t, rec, 1000)
+	testpeers.AssertTone(t, rec, 1000)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -164,6 +165,62 @@ func checkAudioFlags(play, record string) error {
 		if s == "device" || strings.HasPrefix(s, "device:") {
 			return fmt.Errorf("%w", softphone.ErrDeviceAudio)
 		}
+	}
+	return nil
+}
+
+// callFlags are the media and timing flags of call and answer.
+type callFlags struct {
+	play, record, digits string
+	dur                  time.Duration
+}
+
+// callFlagSet is the flag set of call and answer: account and media flags.
+func callFlagSet(name, durHelp string, stderr io.Writer) (*flag.FlagSet, *accountFlags, *callFlags) {
+	fs := newFlagSet(name, stderr)
+	af, cf := &accountFlags{}, &callFlags{}
+	af.register(fs)
+	cf.register(fs, durHelp)
+	return fs, af, cf
+}
+
+// startCallPhone checks the media flags and registers the phone of call and answer.
+func startCallPhone(ctx context.Context, af *accountFlags, cf *callFlags, stdout, stderr io.Writer) (*softphone.Phone, error) {
+	if err := checkAudioFlags(cf.play, cf.record); err != nil {
+		return nil, err
+	}
+	p, err := startPhone(ctx, af, stderr, false)
+	if err != nil {
+		return nil, af.fail(stdout, err)
+	}
+	return p, nil
+}
+
+func (c *callFlags) register(fs *flag.FlagSet, durHelp string) {
+	fs.StringVar(&c.play, "play", "silence", "audio to send: tone:FREQ, file:PATH.wav, silence (device: not in this build)")
+	fs.StringVar(&c.record, "record", "", "record the received audio to this WAV file")
+	fs.DurationVar(&c.dur, "duration", 10*time.Second, durHelp)
+	fs.StringVar(&c.digits, "dtmf", "", "send these DTMF digits one second after the answer")
+}
+
+// media returns the call's audio options.
+func (c *callFlags) media() softphone.MediaOptions {
+	return softphone.MediaOptions{Play: c.play, Record: c.record}
+}
+
+// fail reports a command failure: as JSON on stdout with --json (and marked
+// reported), else returned for main to print.
+func (a *accountFlags) fail(stdout io.Writer, err error) error {
+	if a.json {
+		return failJSON(stdout, err)
+	}
+	return err
+}
+
+// noArgs refuses positional arguments for a command that takes none.
+func noArgs(cmd string, pos []string) error {
+	if len(pos) > 0 {
+		return usageError(fmt.Sprintf("%s takes no arguments (got %q)", cmd, pos))
 	}
 	return nil
 }

@@ -18,8 +18,8 @@ func runHistory(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("history takes no arguments (got %q)", pos))
+	if err := noArgs("history", pos); err != nil {
+		return err
 	}
 	var file *softphone.File
 	if af.config != "" {

@@ -57,6 +57,16 @@ that register): --config --account --edge --user --password --domain --ca-file
 --fingerprint --insecure --json.
 `
 
+// commands are the subcommands, one file each.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"register": runRegister,
+	"call":     runCall,
+	"answer":   runAnswer,
+	"daemon":   runDaemon,
+	"ctl":      runCtl,
+	"history":  runHistory,
+}
+
 // run executes one phone command with args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -64,19 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError("no command given")
 	}
 	cmd, rest := args[0], args[1:]
+	if f, ok := commands[cmd]; ok {
+		return f(ctx, rest, stdout, stderr)
+	}
 	switch cmd {
-	case "register":
-		return runRegister(ctx, rest, stdout, stderr)
-	case "call":
-		return runCall(ctx, rest, stdout, stderr)
-	case "answer":
-		return runAnswer(ctx, rest, stdout, stderr)
-	case "daemon":
-		return runDaemon(ctx, rest, stdout, stderr)
-	case "ctl":
-		return runCtl(ctx, rest, stdout, stderr)
-	case "history":
-		return runHistory(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "phone", buildinfo.Get())
 		return nil

@@ -18,15 +18,12 @@ func runRegister(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("register takes no arguments (got %q)", pos))
+	if err := noArgs("register", pos); err != nil {
+		return err
 	}
 	p, err := startPhone(ctx, &af, stderr, false)
 	if err != nil {
-		if af.json {
-			return failJSON(stdout, err)
-		}
-		return err
+		return af.fail(stdout, err)
 	}
 	defer p.Close()
 	st := p.Registration()

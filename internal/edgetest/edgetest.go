@@ -6,6 +6,7 @@ package edgetest
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -17,6 +18,12 @@ import (
 	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone"
 )
+
+// init makes the edge's process-wide sipgo settings before any test runs (edgeapp.SetupProcess): test
+// binaries that import this package start edges while phones' sipgo goroutines run.
+func init() {
+	edgeapp.SetupProcess(config.Default(), io.Discard)
+}
 
 // SyncBuf is a goroutine-safe log sink.
 type SyncBuf struct {
