@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -164,7 +165,7 @@ func (a *App) newProxy() error {
 	if err := a.newRelay(); err != nil {
 		return err
 	}
-	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: a.Sec, Registerer: a.Registry,
+	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: countryEmitter{a.Sec, a.Policy}, Registerer: a.Registry,
 		TLS: a.TLS, Users: a.Users, Hooks: a.policyHooks(), Media: mediaAdapter{a.Relay}})
 	if err != nil {
 		return err
@@ -349,4 +350,19 @@ func (a *App) closeAll() {
 	for i := len(cl) - 1; i >= 0; i-- {
 		cl[i]()
 	}
+}
+
+// countryEmitter fills the country of events the proxy emits (the proxy knows no geo database).
+type countryEmitter struct {
+	sec *secevent.Log
+	p   *policy.Policy
+}
+
+func (c countryEmitter) Emit(e secevent.Event) error {
+	if e.Country == "" && e.SrcIP != "" {
+		if ip, err := netip.ParseAddr(e.SrcIP); err == nil {
+			e.Country = c.p.Country(ip)
+		}
+	}
+	return c.sec.Emit(e)
 }

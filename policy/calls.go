@@ -84,35 +84,37 @@ func (p *Policy) Call(f CallFacts) Decision {
 	}
 	p.mu.Lock()
 	_, again := p.calls[f.CallID]
+	_, retried := p.recent[f.CallID]
+	delete(p.recent, f.CallID)
 	p.mu.Unlock()
 	// A Call-ID already counted (an INVITE repeated after a digest challenge) is not counted again.
-	if !again && p.checkLimits(&x, c.dry.Limits, s, dest, now) {
+	if !again && p.checkLimits(&x, c.dry.Limits, s, dest, now, !retried) {
 		return stop()
 	}
 	if x.d.Rule == "" {
 		p.m.count("call", "allow")
 	}
 	if !again {
-		p.reserve(f.CallID, s.name, dest, now)
+		p.reserve(f.CallID, s.name, dest, now, !retried)
 	}
 	return x.d
 }
 
 // checkLimits applies the count and spend limits; true means stop (enforced denial).
-func (p *Policy) checkLimits(x *decider, dry bool, s subject, dest Destination, now time.Time) bool {
+func (p *Policy) checkLimits(x *decider, dry bool, s subject, dest Destination, now time.Time, rates bool) bool {
 	l := s.limits
 	if n := p.store.Add(concKey(s.name), 0); l.ConcurrentCalls >= 0 && n >= int64(l.ConcurrentCalls) {
 		if x.deny(secevent.PolicyDenied, dry, RuleConcurrent, fmt.Sprintf("user has %d calls in progress (limit %d)", n, l.ConcurrentCalls)) {
 			return true
 		}
 	}
-	if l.CallsPerMinute >= 0 && p.store.Count(cpmKey(s.name), now, time.Minute) >= l.CallsPerMinute {
+	if rates && l.CallsPerMinute >= 0 && p.store.Count(cpmKey(s.name), now, time.Minute) >= l.CallsPerMinute {
 		if x.deny(secevent.PolicyDenied, dry, RuleRateMinute, fmt.Sprintf("more than %d calls in a minute", l.CallsPerMinute)) {
 			return true
 		}
 	}
 	if dest.International {
-		if l.InternationalPerHour >= 0 && p.store.Count(iphKey(s.name), now, time.Hour) >= l.InternationalPerHour {
+		if rates && l.InternationalPerHour >= 0 && p.store.Count(iphKey(s.name), now, time.Hour) >= l.InternationalPerHour {
 			if x.deny(secevent.PolicyDenied, dry, RuleInternationalHour, fmt.Sprintf("more than %d international calls in an hour", l.InternationalPerHour)) {
 				return true
 			}
@@ -136,11 +138,15 @@ func (p *Policy) checkLimits(x *decider, dry bool, s subject, dest Destination, 
 	return false
 }
 
-func (p *Policy) reserve(id, user string, dest Destination, now time.Time) {
+func (p *Policy) reserve(id, user string, dest Destination, now time.Time, rates bool) {
 	p.store.Add(concKey(user), 1)
-	p.store.Hit(cpmKey(user), now, time.Minute, 1<<20)
+	if rates {
+		p.store.Hit(cpmKey(user), now, time.Minute, 1<<20)
+	}
 	if dest.International {
-		p.store.Hit(iphKey(user), now, time.Hour, 1<<20)
+		if rates {
+			p.store.Hit(iphKey(user), now, time.Hour, 1<<20)
+		}
 		p.store.Add(intlKey, 1)
 	}
 	if id == "" {
@@ -179,6 +185,9 @@ func (p *Policy) CallEnded(id string) {
 	p.mu.Lock()
 	cl, ok := p.calls[id]
 	delete(p.calls, id)
+	if ok && cl.answered.IsZero() {
+		p.recent[id] = p.now()
+	}
 	p.mu.Unlock()
 	if ok {
 		p.release(cl, p.now())
@@ -266,6 +275,11 @@ func (p *Policy) checkBudgets(now time.Time) {
 func (p *Policy) releaseStale(now time.Time) {
 	var stale []*call
 	p.mu.Lock()
+	for id, t := range p.recent {
+		if now.Sub(t) > time.Minute {
+			delete(p.recent, id)
+		}
+	}
 	for id, cl := range p.calls {
 		if cl.answered.IsZero() && now.Sub(cl.reserved) > ringTimeout {
 			stale = append(stale, cl)

@@ -62,3 +62,6 @@ func (p *Policy) countryOf(ip netip.Addr) string {
 	c, _ := p.country(ip)
 	return c
 }
+
+// Country returns the country of ip for security events ("" when unknown or without a database).
+func (p *Policy) Country(ip netip.Addr) string { return p.countryOf(ip.Unmap()) }

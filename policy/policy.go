@@ -99,6 +99,7 @@ type Policy struct {
 
 	mu        sync.Mutex
 	calls     map[string]*call
+	recent    map[string]time.Time
 	lastSweep time.Time
 }
 
@@ -114,7 +115,7 @@ func New(cfg config.Policy, o Options) (*Policy, error) {
 		return nil, fmt.Errorf("%w: policy.geo.database is set", ErrNoGeoDB)
 	}
 	p := &Policy{store: o.Store, now: o.Now, log: o.Log, sec: o.Emitter, userRoles: o.UserRoles,
-		onBudget: o.OnBudgetExhausted, calls: map[string]*call{}}
+		onBudget: o.OnBudgetExhausted, calls: map[string]*call{}, recent: map[string]time.Time{}}
 	if p.store == nil {
 		p.store = NewMemoryStore()
 	}

@@ -107,6 +107,13 @@ func (p *Proxy) respondError(in *inbound, err error) {
 		res.AppendHeader(h)
 	}
 	p.respond(in, res)
+	// An unauthenticated UDP source may be spoofed: answer its INVITE once, without the retransmissions of
+	// the final response (up to 32 s of them), so the edge cannot be used as an amplifier. (Other
+	// transactions only repeat a response when the request is repeated.)
+	if in.tx != nil && in.side == sideAccess && in.req.IsInvite() && in.req.Transport() == "UDP" &&
+		(in.flow == nil || in.flow.User() == "") {
+		in.tx.Terminate()
+	}
 }
 
 func (p *Proxy) respond(in *inbound, res *sip.Response) {

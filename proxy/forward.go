@@ -212,20 +212,23 @@ func (p *Proxy) forward(in *inbound, brs []*branch) {
 			return
 		}
 	}
-	if !answered {
-		if best := bestResponse(brs); best != nil {
-			p.relayFinal(in, best)
-		}
-		if in.offered && in.dlg != nil && p.media != nil { // a refused re-offer: keep the media as it was
-			p.media.Reject(in.mediaID)
-		}
-	}
+	// Clean up before relaying the final response: the caller may retry at once with the same Call-ID
+	// (after a digest challenge), and that retry's early dialog, media and policy reservation must not be
+	// dropped by this transaction's cleanup.
 	if in.req.IsInvite() && !answered && in.dlg == nil {
 		p.dialogs.dropEarly(callID(in.req))
 		p.endFailedOffer(in)
 		if in.side == sideAccess && p.hooks.CallEnded != nil { // releases the policy's reservation
 			p.hooks.CallEnded(CallInfo{CallID: callID(in.req), Caller: in.user, Dialled: in.req.Recipient.User,
 				EndedWhy: "not answered"})
+		}
+	}
+	if !answered {
+		if in.offered && in.dlg != nil && p.media != nil { // a refused re-offer: keep the media as it was
+			p.media.Reject(in.mediaID)
+		}
+		if best := bestResponse(brs); best != nil {
+			p.relayFinal(in, best)
 		}
 	}
 }

@@ -1,0 +1,212 @@
+package e2e
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+)
+
+// sipClient speaks SIP by hand over one TLS or UDP connection from a chosen source address (adapted from
+// proxy/raw_test.go), for registrations and requests whose exact bytes and source matter.
+type sipClient struct {
+	t     *testing.T
+	conn  net.Conn
+	udp   bool
+	r     *bufio.Reader
+	seq   int
+	tag   string
+	cid   string
+	UA    string
+	Local string
+	// Wait is how long register waits for each final response (default 3 s); shorten it where silence is
+	// the expected outcome.
+	Wait time.Duration
+}
+
+// dialSIP connects from local (an IP address) to remote over "tls" or "udp". A TLS connection that the
+// edge refuses (a banned source) returns an error.
+func dialSIP(t *testing.T, network, local, remote string) (*sipClient, error) {
+	t.Helper()
+	var c net.Conn
+	var err error
+	switch network {
+	case "tls":
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 3 * time.Second}
+		var raw net.Conn
+		if raw, err = d.Dial("tcp", remote); err != nil {
+			return nil, err
+		}
+		tc := tls.Client(raw, &tls.Config{InsecureSkipVerify: true}) // the test edge's self-signed cert
+		raw.SetDeadline(time.Now().Add(3 * time.Second))
+		if err = tc.Handshake(); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		raw.SetDeadline(time.Time{})
+		c = tc
+	case "udp":
+		d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(local)}}
+		if c, err = d.Dial("udp", remote); err != nil {
+			return nil, err
+		}
+	default:
+		t.Fatalf("dialSIP: network %q", network)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &sipClient{t: t, conn: c, udp: network == "udp", r: bufio.NewReader(c), tag: sip.GenerateTagN(8),
+		cid: sip.GenerateTagN(16), UA: "e2e-raw-client/1.0", Local: c.LocalAddr().String(), Wait: 3 * time.Second}, nil
+}
+
+func mustDialSIP(t *testing.T, network, local, remote string) *sipClient {
+	t.Helper()
+	c, err := dialSIP(t, network, local, remote)
+	if err != nil {
+		t.Fatalf("dial %s %s from %s: %v", network, remote, local, err)
+	}
+	return c
+}
+
+// send writes msg; false when the connection is gone.
+func (c *sipClient) send(msg string) bool {
+	_, err := c.conn.Write([]byte(msg))
+	return err == nil
+}
+
+// request builds a request from this client (Call-ID and From tag fixed per client, CSeq counting up).
+func (c *sipClient) request(method, ruri, from, to, extra string) string {
+	c.seq++
+	tr := "TLS"
+	if c.udp {
+		tr = "UDP"
+	}
+	host, port, _ := net.SplitHostPort(c.Local)
+	user := strings.TrimPrefix(strings.Split(from, "@")[0], "sip:")
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, ruri)
+	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s:%s;branch=z9hG4bK%s;rport\r\n", tr, host, port, sip.GenerateTagN(10))
+	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
+	fmt.Fprintf(&b, "From: <%s>;tag=%s\r\n", from, c.tag)
+	fmt.Fprintf(&b, "To: <%s>\r\n", to)
+	fmt.Fprintf(&b, "Call-ID: %s\r\n", c.cid)
+	fmt.Fprintf(&b, "CSeq: %d %s\r\n", c.seq, method)
+	fmt.Fprintf(&b, "Contact: <sip:%s@%s:%s;transport=%s>\r\n", user, host, port, strings.ToLower(tr))
+	fmt.Fprintf(&b, "User-Agent: %s\r\n", c.UA)
+	b.WriteString(extra)
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	return b.String()
+}
+
+// read returns the next response; nil on timeout or a closed connection.
+func (c *sipClient) read(d time.Duration) *sip.Response {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	if c.udp {
+		buf := make([]byte, 65535)
+		n, err := c.conn.Read(buf)
+		if err != nil {
+			return nil
+		}
+		m, err := sip.ParseMessage(buf[:n])
+		if err != nil {
+			c.t.Fatalf("parse: %v", err)
+		}
+		res, _ := m.(*sip.Response)
+		return res
+	}
+	var head strings.Builder
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			return nil
+		}
+		if head.Len() == 0 && (line == "\r\n" || line == "\n") {
+			continue
+		}
+		head.WriteString(line)
+		if line == "\r\n" {
+			break
+		}
+	}
+	h := head.String()
+	n := 0
+	for _, l := range strings.Split(h, "\r\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && (strings.EqualFold(k, "Content-Length") || k == "l") {
+			n, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(c.r, body); err != nil {
+		return nil
+	}
+	m, err := sip.ParseMessage(append([]byte(h), body...))
+	if err != nil {
+		c.t.Fatalf("parse response: %v\n%s", err, h)
+	}
+	res, _ := m.(*sip.Response)
+	return res
+}
+
+// final returns the first final response within d (nil: none).
+func (c *sipClient) final(d time.Duration) *sip.Response {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		r := c.read(time.Until(deadline))
+		if r == nil {
+			return nil
+		}
+		if r.StatusCode >= 200 {
+			return r
+		}
+	}
+	return nil
+}
+
+// register registers user@domain with password, answering one digest challenge; it returns the final
+// response (nil: no answer, e.g. dropped).
+func (c *sipClient) register(user, password string) *sip.Response {
+	c.t.Helper()
+	aor := "sip:" + user + "@" + domain
+	extra := "Expires: 60\r\nSupported: path, outbound\r\n"
+	if !c.send(c.request("REGISTER", "sip:"+domain, aor, aor, extra)) {
+		return nil
+	}
+	res := c.final(c.Wait)
+	if res == nil || res.StatusCode != 401 {
+		return res
+	}
+	var chal *digest.Challenge
+	for _, h := range res.GetHeaders("WWW-Authenticate") {
+		if ch, err := digest.ParseChallenge(h.Value()); err == nil && (ch.Algorithm == "" || ch.Algorithm == "MD5") {
+			chal = ch
+		}
+	}
+	if chal == nil {
+		c.t.Fatalf("no MD5 challenge in %s", res.StartLine())
+	}
+	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: "sip:" + domain, Username: user,
+		Password: password, Count: 1})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if !c.send(c.request("REGISTER", "sip:"+domain, aor, aor, extra+"Authorization: "+cred.String()+"\r\n")) {
+		return nil
+	}
+	return c.final(c.Wait)
+}
+
+// status is a response's code, 0 for none.
+func status(r *sip.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.StatusCode
+}
