@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,6 +28,11 @@ func main() {
 	// The engine never changes it: this process owns it and sets it once,
 	// before any sipgo code runs.
 	sip.UDPMTUSize = softphone.UDPMaxMessage + 200
+	// sipgo logs its internal warnings (e.g. connection reference counting) through its process-wide
+	// default logger, on stderr; the phone reports what matters itself. PHONE_SIP_DEBUG=1 keeps them.
+	if os.Getenv("PHONE_SIP_DEBUG") == "" {
+		sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
