@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -48,4 +49,49 @@ func TestFramer(t *testing.T) {
 	if badRequestFor([]byte("SIP/2.0 200 OK\r\nVia: x\r\n\r\n")) != nil {
 		t.Error("a 400 for a response")
 	}
+}
+
+// FuzzFramer: any byte stream, split anywhere, never panics; messages handed on parse, and the framer's
+// buffer never exceeds the limit.
+func FuzzFramer(f *testing.F) {
+	f.Add([]byte(fOK), 7)
+	f.Add([]byte(fOK+fBad+"\r\n\r\n"+fOK), 100)
+	f.Add([]byte("\r\n\r\n"), 1)
+	f.Add([]byte("INVITE sip:x SIP/2.0\r\nContent-Length: 99999\r\n\r\n"), 3)
+	f.Fuzz(func(t *testing.T, data []byte, split int) {
+		fr := &framer{max: 2000, parser: sipcheck.NewParser()}
+		if split < 0 {
+			split = -split
+		}
+		split %= len(data) + 1
+		for _, chunk := range [][]byte{data[:split], data[split:]} {
+			pass, bad, err := fr.feed(chunk)
+			if err != nil {
+				return
+			}
+			_ = bad
+			if len(fr.buf) > fr.max+len(chunk) {
+				t.Fatalf("buffer %d over the limit", len(fr.buf))
+			}
+			if len(pass) > 0 && len(bytes.Trim(pass, "\r\n")) > 0 {
+				if _, err := sipcheck.NewParser().ParseSIP(firstMessage(pass)); err != nil {
+					t.Fatalf("passed an unparseable message: %v\n%q", err, pass)
+				}
+			}
+		}
+	})
+}
+
+// firstMessage returns the first framed message of b (headers plus Content-Length body).
+func firstMessage(b []byte) []byte {
+	b = bytes.TrimLeft(b, "\r\n")
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if end < 0 {
+		return b
+	}
+	n, _ := contentLength(b[:end+4])
+	if end+4+n > len(b) {
+		return b
+	}
+	return b[:end+4+n]
 }
