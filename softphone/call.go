@@ -25,9 +25,13 @@ const (
 
 // MediaOptions select a call's audio source and sink.
 type MediaOptions struct {
-	// Play is the source spec: tone:FREQ, file:PATH.wav, silence (default) or device.
+	// Play is the source spec: tone:FREQ, file:PATH.wav, silence (default),
+	// device (the default capture device) or device:NAME (the capture device
+	// whose name contains NAME, case-insensitive; see AudioDevices).
 	Play string `json:"play,omitempty"`
-	// Record is a WAV path (or file:PATH, null, device) for the received audio; empty discards it.
+	// Record is a WAV path (or file:PATH, null, device, device:NAME) for the
+	// received audio; empty discards it. device plays it on the default
+	// playback device, device:NAME on the one whose name contains NAME.
 	Record string `json:"record,omitempty"`
 }
 

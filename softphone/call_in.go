@@ -81,6 +81,7 @@ func (p *Phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(resp(500, "Server Internal Error", nil))
 		return
 	}
+	med.audioBackend = p.opts.AudioBackend
 	c.med = med
 	c.sdp.addr = med.LocalAddr()
 	// An INVITE without SDP (late offer): we offer in the 200 OK and the

@@ -127,7 +127,7 @@ func (c *Call) Reject(code int) error {
 // Answer answers a ringing incoming call, optionally with new media options.
 func (c *Call) Answer(mo *MediaOptions) error {
 	if mo != nil {
-		if err := checkMediaOptions(*mo); err != nil {
+		if err := c.p.checkMediaOptions(*mo); err != nil {
 			return err
 		}
 	}
@@ -205,22 +205,25 @@ func reasonPhrase(code int) string {
 	return "Request Failed"
 }
 
-// checkMediaOptions rejects specs this build cannot open before any SIP is sent.
-func checkMediaOptions(mo MediaOptions) error {
-	if isDevice(mo.Play) || isDevice(mo.Record) {
-		return ErrDeviceAudio
-	}
-	if mo.Play != "" {
+// checkMediaOptions rejects specs this build or machine cannot open before
+// any SIP is sent: a source that does not parse, device audio without cgo,
+// and an audio device that does not match or does not open.
+func (p *Phone) checkMediaOptions(mo MediaOptions) error {
+	if isDevice(mo.Play) {
+		if err := checkDevice(mo.Play, DeviceCapture, p.opts.AudioBackend); err != nil {
+			return fmt.Errorf("--play %s: %w", strings.TrimSpace(mo.Play), err)
+		}
+	} else if mo.Play != "" {
 		if _, err := parseSourceSpec(mo.Play); err != nil {
 			return err
 		}
 	}
+	if isDevice(mo.Record) {
+		if err := checkDevice(mo.Record, DevicePlayback, p.opts.AudioBackend); err != nil {
+			return fmt.Errorf("--record %s: %w", strings.TrimSpace(mo.Record), err)
+		}
+	}
 	return nil
-}
-
-func isDevice(s string) bool {
-	s = strings.TrimSpace(strings.ToLower(s))
-	return s == "device" || strings.HasPrefix(s, "device:")
 }
 
 // errorCode maps an end error to a SIP status for reporting.

@@ -27,7 +27,7 @@ type DialOptions struct {
 // account's domain, or a contact name). It returns once the INVITE is sent;
 // follow progress with WaitAnswered, Done or the event stream.
 func (p *Phone) Dial(ctx context.Context, dest string, opts DialOptions) (*Call, error) {
-	if err := checkMediaOptions(opts.MediaOptions); err != nil {
+	if err := p.checkMediaOptions(opts.MediaOptions); err != nil {
 		return nil, err
 	}
 	f, err := p.currentFlow()
@@ -47,6 +47,7 @@ func (p *Phone) Dial(ctx context.Context, dest string, opts DialOptions) (*Call,
 	if err != nil {
 		return nil, err
 	}
+	med.audioBackend = p.opts.AudioBackend
 	c.med = med
 	c.sdp.addr = med.LocalAddr()
 	var offer []byte

@@ -50,4 +50,20 @@
 //
 // The data directory ($XDG_DATA_HOME/sipedge) holds the per-account RFC 5626
 // instance id (instance-<account>.uuid) and the call history.
+//
+// # Audio
+//
+// A call plays a source (MediaOptions.Play: tone:FREQ, file:PATH.wav,
+// silence, device, device:NAME) and records to a sink (MediaOptions.Record:
+// a WAV path, null, device, device:NAME). "device" is the system's default
+// microphone or speaker, "device:NAME" the one whose name contains NAME
+// (case-insensitive; AudioDevices lists them, a name matching nothing fails
+// before the call with that list). Devices run through malgo (miniaudio) and
+// need a build with cgo; a build without cgo refuses them with
+// ErrDeviceAudio and still plays tones and files. Devices run at their own
+// rate (S16 mono); audio is resampled to and from the codec's 8 or 16 kHz.
+// Between the device thread and the call a ring buffer absorbs the clock
+// differences: missing audio is played as silence, and a backlog beyond
+// about 100 ms is trimmed by dropping the oldest audio. Options.AudioBackend
+// forces a backend ("null" for tests and headless machines).
 package softphone

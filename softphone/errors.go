@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/sipedge/sipedge/media/audio"
 )
 
 // Sentinel errors returned by the softphone engine. Test them with errors.Is.
@@ -37,8 +39,15 @@ var (
 	ErrBadURI = errors.New("invalid destination")
 	// ErrBadDTMF is returned for characters that are not DTMF digits (0-9 * # A-D).
 	ErrBadDTMF = errors.New("invalid DTMF digits")
-	// ErrDeviceAudio is returned for the "device" audio source or sink, which this build lacks.
-	ErrDeviceAudio = errors.New("device audio is unavailable in this build (no malgo/cgo audio backend); use tone:FREQ, file:PATH.wav or silence")
+	// ErrDeviceAudio is returned for the "device" audio source or sink by a
+	// build without cgo, which has no audio backend (see AudioDevicesSupported).
+	ErrDeviceAudio = errors.New("device audio is unavailable in this build (built without cgo, so without the malgo audio backend); use tone:FREQ, file:PATH.wav or silence")
+	// ErrNoAudioDevice is returned (wrapped, with the list of available
+	// devices) when no audio device matches "device:NAME" or the backend has none.
+	ErrNoAudioDevice = audio.ErrNoSuchDevice
+	// ErrAudioDevice wraps a failure of the audio backend: none usable, or
+	// the device does not open.
+	ErrAudioDevice = audio.ErrDevice
 	// ErrTimeout is returned when a network operation does not finish in time.
 	ErrTimeout = errors.New("softphone: timed out")
 )

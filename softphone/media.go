@@ -74,6 +74,8 @@ type mediaSession struct {
 	lastTS    uint32
 	haveLast  bool
 	rtcpEvery time.Duration // RTCP report interval (rtcpInterval; tests shorten it)
+	// audioBackend is the backend of "device" sources and sinks (Options.AudioBackend).
+	audioBackend string
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -122,19 +124,20 @@ func parseSourceSpec(s string) (audio.Spec, error) {
 		return audio.Spec{Kind: audio.SpecSilence}, nil
 	}
 	if isDevice(s) {
-		return audio.Spec{}, ErrDeviceAudio
+		return parseDeviceSpec(s)
 	}
 	return audio.ParseSpec(s)
 }
 
-// parseSinkSpec parses a --record value: a WAV path, file:PATH, null ("" means null).
+// parseSinkSpec parses a --record value: a WAV path, file:PATH, null, device
+// or device:NAME ("" means null).
 func parseSinkSpec(s string) (audio.Spec, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
 		return audio.Spec{Kind: audio.SpecNull}, nil
 	case isDevice(s):
-		return audio.Spec{}, ErrDeviceAudio
+		return parseDeviceSpec(s)
 	case strings.HasPrefix(s, "file:") || s == "null":
 		return audio.ParseSinkSpec(s)
 	}
@@ -152,11 +155,11 @@ func (m *mediaSession) Start(neg Negotiated, mo MediaOptions, onDTMF func(string
 		return err
 	}
 	rate := neg.Codec.SampleRate
-	src, err := srcSpec.OpenSource(rate)
+	src, err := openSource(srcSpec, rate, m.audioBackend)
 	if err != nil {
 		return fmt.Errorf("audio source %s: %w", srcSpec, err)
 	}
-	sink, err := sinkSpec.OpenSink(rate)
+	sink, err := openSink(sinkSpec, rate, m.audioBackend)
 	if err != nil {
 		if c, ok := src.(io.Closer); ok {
 			c.Close()
@@ -167,6 +170,9 @@ func (m *mediaSession) Start(neg Negotiated, mo MediaOptions, onDTMF func(string
 	if m.closed || m.started {
 		m.mu.Unlock()
 		sink.Close()
+		if c, ok := src.(io.Closer); ok {
+			c.Close()
+		}
 		return fmt.Errorf("%w: media already started or closed", ErrCallState)
 	}
 	m.src, m.sink, m.sinkRate, m.onDTMF = src, sink, rate, onDTMF

@@ -38,6 +38,12 @@ type Options struct {
 	KeepTrying bool
 	// PongTimeout is how long to wait for the answer to a keepalive ping (default 10s, RFC 5626).
 	PongTimeout time.Duration
+	// AudioBackend selects the audio backend of "device" sources and sinks:
+	// "" is the system's backends in priority order (PulseAudio, ALSA, JACK,
+	// ... on Linux), a name from AudioBackends forces one, and "null" is
+	// miniaudio's null backend (silent capture, real-time playback that
+	// goes nowhere) for tests and headless machines.
+	AudioBackend string
 }
 
 // Phone is one registered SIP account with its calls.
@@ -85,6 +91,9 @@ func New(acct Account, opts Options) (*Phone, error) {
 	target, err := ParseEdge(acct.Edge)
 	if err != nil {
 		return nil, fmt.Errorf("%w: edge: %v", ErrConfig, err)
+	}
+	if err := validAudioBackend(opts.AudioBackend); err != nil {
+		return nil, err
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

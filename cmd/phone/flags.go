@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/sipedge/sipedge/softphone"
@@ -22,7 +21,7 @@ type accountFlags struct {
 	config, account                                   string
 	edge, user, password, domain, caFile, fingerprint string
 	insecure, autoAnswer, json, verbose               bool
-	dataDir, contacts, history                        string
+	dataDir, contacts, history, audioBackend          string
 	registerTimeout                                   time.Duration
 	fs                                                *flag.FlagSet
 }
@@ -51,6 +50,7 @@ func (a *accountFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.contacts, "contacts", "", "contacts file (default $XDG_CONFIG_HOME/sipedge/contacts.yaml)")
 	fs.StringVar(&a.history, "history", "", "call history file (default $XDG_DATA_HOME/sipedge/history.jsonl)")
 	fs.DurationVar(&a.registerTimeout, "register-timeout", 15*time.Second, "how long to wait for the first registration")
+	fs.StringVar(&a.audioBackend, "audio-backend", os.Getenv("PHONE_AUDIO_BACKEND"), "audio device backend (default: the system's; null: a silent virtual device; or $PHONE_AUDIO_BACKEND)")
 }
 
 func (a *accountFlags) isSet(name string) bool {
@@ -98,6 +98,7 @@ func (a *accountFlags) setup(stderr io.Writer) (softphone.Account, softphone.Opt
 		return softphone.Account{}, opts, err
 	}
 	opts.DataDir = a.dataDir
+	opts.AudioBackend = a.audioBackend
 	if a.verbose {
 		opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -158,15 +159,10 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// checkAudioFlags refuses device audio early with a clear message.
-func checkAudioFlags(play, record string) error {
-	for _, v := range []string{play, record} {
-		s := strings.ToLower(strings.TrimSpace(v))
-		if s == "device" || strings.HasPrefix(s, "device:") {
-			return fmt.Errorf("%w", softphone.ErrDeviceAudio)
-		}
-	}
-	return nil
+// checkAudioFlags checks device audio before registering: a build without devices (no cgo), or a device
+// name that matches nothing (the error lists the devices), fails with a clear message.
+func checkAudioFlags(play, record, backend string) error {
+	return softphone.CheckAudio(play, record, backend)
 }
 
 // callFlags are the media and timing flags of call and answer.
@@ -186,7 +182,7 @@ func callFlagSet(name, durHelp string, stderr io.Writer) (*flag.FlagSet, *accoun
 
 // startCallPhone checks the media flags and registers the phone of call and answer.
 func startCallPhone(ctx context.Context, af *accountFlags, cf *callFlags, stdout, stderr io.Writer) (*softphone.Phone, error) {
-	if err := checkAudioFlags(cf.play, cf.record); err != nil {
+	if err := checkAudioFlags(cf.play, cf.record, af.audioBackend); err != nil {
 		return nil, err
 	}
 	p, err := startPhone(ctx, af, stderr, false)
@@ -197,8 +193,8 @@ func startCallPhone(ctx context.Context, af *accountFlags, cf *callFlags, stdout
 }
 
 func (c *callFlags) register(fs *flag.FlagSet, durHelp string) {
-	fs.StringVar(&c.play, "play", "silence", "audio to send: tone:FREQ, file:PATH.wav, silence (device: not in this build)")
-	fs.StringVar(&c.record, "record", "", "record the received audio to this WAV file")
+	fs.StringVar(&c.play, "play", "silence", "audio to send: tone:FREQ, file:PATH.wav, silence, device or device:NAME (microphone)")
+	fs.StringVar(&c.record, "record", "", "where the received audio goes: a WAV file, device or device:NAME (speaker)")
 	fs.DurationVar(&c.dur, "duration", 10*time.Second, durHelp)
 	fs.StringVar(&c.digits, "dtmf", "", "send these DTMF digits one second after the answer")
 }

@@ -56,6 +56,7 @@ commands:
   daemon              keep the registration and calls; control it over a unix socket
   ctl CMD [ARGS]      send a command to a running daemon (status, dial, answer, hangup, ...)
   history             print the call history
+  devices             list the audio devices (microphones and speakers)
   version             print the version
 
 Run "phone COMMAND -h" for the flags of a command. Account flags (all commands
@@ -71,6 +72,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"daemon":   runDaemon,
 	"ctl":      runCtl,
 	"history":  runHistory,
+	"devices":  runDevices,
 }
 
 // run executes one phone command with args (without the program name).

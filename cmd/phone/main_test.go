@@ -81,8 +81,17 @@ func TestUsage(t *testing.T) {
 	if _, _, err := runPhone(t, time.Second, "register", "--user", "a", "--edge", "ftp://x"); err == nil || !strings.Contains(err.Error(), "edge") {
 		t.Errorf("bad edge: %v", err)
 	}
-	if _, _, err := runPhone(t, time.Second, "call", "bob", "--user", "a", "--play", "device"); !errors.Is(err, softphone.ErrDeviceAudio) {
-		t.Errorf("device audio: %v", err)
+	if _, _, err := runPhone(t, time.Second, "call", "bob", "--user", "a", "--audio-backend", "null", "--play", "device:no-such-device"); !errors.Is(err, softphone.ErrDeviceAudio) && !errors.Is(err, softphone.ErrNoAudioDevice) {
+		t.Errorf("unknown audio device: %v", err)
+	}
+	out, _, err := runPhone(t, time.Second, "devices", "--audio-backend", "null", "--json")
+	switch {
+	case !softphone.AudioDevicesSupported():
+		if !errors.Is(err, softphone.ErrDeviceAudio) {
+			t.Errorf("devices without cgo: %v", err)
+		}
+	case err != nil || !strings.Contains(out, `"kind"`):
+		t.Errorf("devices on the null backend: %q, %v", out, err)
 	}
 	if _, _, err := runPhone(t, time.Second, "register", "--edge", "tls://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "user") {
 		t.Errorf("missing user: %v", err)

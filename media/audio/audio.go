@@ -1,7 +1,11 @@
 // Package audio holds the PCM plumbing shared by the softphone and the media
-// tests: frame sources (tone, silence, WAV file), sinks (WAV file, null,
-// memory), sample-rate conversion between the telephony rates, the CLI
-// source/sink spec parser and signal analysis (dominant frequency, level).
+// tests: frame sources (tone, silence, WAV file, capture device), sinks (WAV
+// file, null, memory, playback device), sample-rate conversion between the
+// telephony rates, the CLI source/sink spec parser and signal analysis
+// (dominant frequency, level).
+//
+// System audio devices (device.go) use malgo (miniaudio) and need cgo; a
+// build without cgo reports ErrDevicesUnsupported for them.
 //
 // All PCM is signed 16-bit mono, one []int16 per frame. A frame's length
 // defines its duration at the source's SampleRate (160 samples = 20 ms at

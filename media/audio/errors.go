@@ -19,4 +19,12 @@ var (
 	ErrWAVTooLarge = errors.New("audio: WAV file too large")
 	// ErrClosed is returned when a closed sink or source is used.
 	ErrClosed = errors.New("audio: closed")
+	// ErrDevicesUnsupported is returned by the device functions of a build
+	// without cgo, which has no audio backend.
+	ErrDevicesUnsupported = errors.New("audio: system audio devices are unavailable in this build (built without cgo, so without the malgo/miniaudio backend)")
+	// ErrNoSuchDevice is returned when no device matches the requested name
+	// (the message lists the available ones) or the backend has no device.
+	ErrNoSuchDevice = errors.New("audio: no such audio device")
+	// ErrDevice wraps a failure of the audio backend (initialisation, start).
+	ErrDevice = errors.New("audio: audio device error")
 )
