@@ -7,7 +7,7 @@ TEST_TIMEOUT ?= 25m
 FUZZTIME  ?= 20s
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-deps test-unit bench fuzz lint docs clean
+.PHONY: help build run test test-deps test-unit bench bench-deps fuzz lint docs clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,8 +28,11 @@ test: test-deps lint ## install test dependencies, then run every test (unit, re
 test-unit: ## run the tests without installing anything (real-peer tests skip when peers are missing)
 	$(GO) test -count=1 -short $(PKGS)
 
-bench: ## run the benchmarks (speed and allocation targets)
+bench: bench-deps ## run the benchmarks (speed and allocation targets; bench/ compares with rtpengine and Kamailio)
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+bench-deps: ## install the anchors of the benchmarks (rtpengine-daemon, sipp, Kamailio; apt-get as root)
+	bash scripts/bench-deps.sh
 
 fuzz: ## run every fuzz target for FUZZTIME each (bounded)
 	@for pkg in $$($(GO) list $(PKGS)); do \
