@@ -64,8 +64,15 @@ func TestRelayBothWaysEverySuite(t *testing.T) {
 			if got, _ := c.phone.recv(c.phone.rtcp, true, 2*time.Second); !bytes.Equal(got, rr2) {
 				t.Fatalf("phone got RTCP %x, want %x", got, rr2)
 			}
-			st := c.s.Stats().Streams[0]
-			ph, pbx := st.Legs[Caller], st.Legs[Callee]
+			// The relay counts a packet out after its sendto returns, which may be after the peer read it.
+			var ph, pbx LegStats
+			for deadline := time.Now().Add(time.Second); ; time.Sleep(5 * time.Millisecond) {
+				st := c.s.Stats().Streams[0]
+				ph, pbx = st.Legs[Caller], st.Legs[Callee]
+				if ph.PacketsOut == 4 || time.Now().After(deadline) {
+					break
+				}
+			}
 			if ph.Suite != suite || ph.Packets != 3 || ph.RTCPPackets != 1 || ph.PacketsOut != 4 || pbx.Packets != 3 || !ph.Latched {
 				t.Fatalf("stats phone %+v pbx %+v", ph, pbx)
 			}
