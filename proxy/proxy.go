@@ -247,7 +247,7 @@ func refuseDial(context.Context, string, string, syscall.RawConn) error {
 // Serve starts serving the access sockets and the core socket. It returns at once; Close stops.
 func (p *Proxy) Serve(access []Socket, core Socket) error {
 	cfg := p.cfg
-	var starts []func() error // started only after every address is known (handlers read them)
+	var starts []func() func() error // run in order once every address is known (handlers read them)
 	for _, s := range access {
 		var a net.Addr
 		if s.Packet != nil {
@@ -262,7 +262,8 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 		case "udp":
 			p.udpConns[s.Packet.LocalAddr().String()] = s.Packet
 			p.packetSocks = append(p.packetSocks, s.Packet)
-			starts = append(starts, func() error { return p.accessTP.ServeUDP(s.Packet) })
+			pc := s.Packet
+			starts = append(starts, func() func() error { return func() error { return p.accessTP.ServeUDP(pc) } })
 		case "tcp", "tls":
 			o := admitOptions{handshake: cfg.Limits.TLSHandshakeTimeout.D(), maxPerIP: cfg.Limits.MaxConnectionsPerIP,
 				admit: p.admitConn, onRefuse: p.connRefused}
@@ -276,15 +277,17 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 				o.onTLS = p.tlsAccepted
 			}
 			stream, tls := s.Stream, s.Transport == "tls"
-			starts = append(starts, func() error {
+			starts = append(starts, func() func() error {
+				// Created (and registered for Close) before any goroutine runs: a Close right after
+				// Serve must find every listener.
 				al := newAdmitListener(stream, o)
 				p.mu.Lock()
 				p.listeners = append(p.listeners, al)
 				p.mu.Unlock()
 				if tls {
-					return p.accessTP.ServeTLS(al)
+					return func() error { return p.accessTP.ServeTLS(al) }
 				}
-				return p.accessTP.ServeTCP(al)
+				return func() error { return p.accessTP.ServeTCP(al) }
 			})
 		default:
 			return fmt.Errorf("%w: access transport %q", ErrConfig, s.Transport)
@@ -298,15 +301,15 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 	if core.Packet != nil {
 		port = core.Packet.LocalAddr().(*net.UDPAddr).Port
 		p.packetSocks = append(p.packetSocks, core.Packet)
-		starts = append(starts, func() error { return p.coreTP.ServeUDP(core.Packet) })
+		starts = append(starts, func() func() error { return func() error { return p.coreTP.ServeUDP(core.Packet) } })
 	} else {
 		port = core.Stream.Addr().(*net.TCPAddr).Port
-		starts = append(starts, func() error {
+		starts = append(starts, func() func() error {
 			l := newAdmitListener(core.Stream, admitOptions{})
 			p.mu.Lock()
 			p.listeners = append(p.listeners, l)
 			p.mu.Unlock()
-			return p.coreTP.ServeTCP(l)
+			return func() error { return p.coreTP.ServeTCP(l) }
 		})
 	}
 	host := ep.Host
@@ -314,8 +317,8 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 		host = cfg.Media.CoreIP
 	}
 	p.coreEP = config.Endpoint{Transport: ep.Transport, Host: host, Port: port}
-	for _, f := range starts {
-		p.goServe(f)
+	for _, mk := range starts {
+		p.goServe(mk())
 	}
 	if p.health != nil {
 		p.wg.Add(1)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,7 +92,9 @@ func Start(t *testing.T, mut func(c *config.Config)) *Edge {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			t.Error("edge did not stop within 10 s")
+			var dump strings.Builder
+			_ = pprof.Lookup("goroutine").WriteTo(&dump, 1)
+			t.Errorf("edge did not stop within 10 s; goroutines:\n%s", dump.String())
 		}
 	})
 	t.Cleanup(func() {
