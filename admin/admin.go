@@ -23,6 +23,7 @@ type Check func(ctx context.Context) error
 type Server struct {
 	srv      *http.Server
 	mu       sync.RWMutex
+	mux      *http.ServeMux
 	checks   map[string]Check
 	draining bool
 }
@@ -37,10 +38,14 @@ func New(g prometheus.Gatherer) *Server {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	s.mux = mux
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
 	return s
 }
+
+// Handle adds an operator endpoint (pattern as for http.ServeMux, e.g. "GET /bans"). Call it before Serve.
+func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
 
 // AddCheck registers a readiness check under name.
 func (s *Server) AddCheck(name string, c Check) {

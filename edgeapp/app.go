@@ -173,6 +173,7 @@ func (a *App) newProxy() error {
 	a.Proxy = p
 	a.closers = append(a.closers, p.Close)
 	a.Admin.AddCheck("sip", p.Ready)
+	a.adminAPI()
 	return nil
 }
 

@@ -12,12 +12,12 @@ import (
 
 // DialogInfo describes a tracked dialog (for the admin API, media and policy).
 type DialogInfo struct {
-	ID        string // Call-ID
-	Session   string // media session (relay)
-	Method    string
-	UserA     string // access user of the caller leg ("" for a core leg)
-	UserB     string
-	Confirmed bool
+	ID        string `json:"call_id"`
+	Session   string `json:"media_session"` // media session (relay)
+	Method    string `json:"method"`
+	UserA     string `json:"caller_user,omitempty"` // access user of the caller leg ("" for a core leg)
+	UserB     string `json:"callee_user,omitempty"`
+	Confirmed bool   `json:"confirmed"`
 }
 
 // Dialogs lists the tracked dialogs.

@@ -32,16 +32,19 @@ type Flow struct {
 
 // FlowBinding is one registered contact of a flow, as the registrar (PBX or local) accepted it.
 type FlowBinding struct {
-	Contact  string
-	Instance string // +sip.instance (RFC 5626)
-	RegID    int
-	Expires  time.Time
+	Contact  string    `json:"contact"`
+	Instance string    `json:"instance,omitempty"` // +sip.instance (RFC 5626)
+	RegID    int       `json:"reg_id,omitempty"`
+	Expires  time.Time `json:"expires"`
 }
 
 // FlowInfo is a snapshot of a flow for the admin API and tests.
 type FlowInfo struct {
-	ID, Transport, Remote, User string
-	Bindings                    []FlowBinding
+	ID        string        `json:"id"`
+	Transport string        `json:"transport"`
+	Remote    string        `json:"remote"`
+	User      string        `json:"user,omitempty"`
+	Bindings  []FlowBinding `json:"bindings,omitempty"`
 }
 
 // User returns the user bound to the flow ("" if none).

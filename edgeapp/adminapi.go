@@ -1,0 +1,52 @@
+package edgeapp
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// adminAPI adds the operator endpoints to the admin server (loopback or a management network only: the
+// admin server has no authentication):
+//
+//	GET    /calls        calls and subscriptions the proxy tracks
+//	GET    /flows        phone connections with their users and registered contacts
+//	GET    /bans         banned source IPs with rule, reason and expiry
+//	DELETE /bans/{ip}    lift a ban (security event ban_removed)
+func (a *App) adminAPI() {
+	a.Admin.Handle("GET /calls", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, a.Proxy.Dialogs()) })
+	a.Admin.Handle("GET /flows", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, a.Proxy.Flows()) })
+	a.Admin.Handle("GET /bans", func(w http.ResponseWriter, r *http.Request) {
+		type ban struct {
+			IP      string    `json:"ip"`
+			Since   time.Time `json:"since"`
+			Until   time.Time `json:"until"`
+			Rule    string    `json:"rule"`
+			Reason  string    `json:"reason"`
+			Offence int       `json:"offence"`
+		}
+		out := []ban{}
+		for _, b := range a.Policy.Bans() {
+			out = append(out, ban{IP: b.IP.String(), Since: b.Since, Until: b.Until, Rule: b.Rule, Reason: b.Reason, Offence: b.Offence})
+		}
+		writeJSON(w, out)
+	})
+	a.Admin.Handle("DELETE /bans/{ip}", func(w http.ResponseWriter, r *http.Request) {
+		ip, err := netip.ParseAddr(r.PathValue("ip"))
+		if err != nil {
+			http.Error(w, "not an IP address: "+r.PathValue("ip"), http.StatusBadRequest)
+			return
+		}
+		if !a.Policy.Unban(ip) {
+			http.Error(w, "no ban for "+ip.String(), http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
