@@ -7,13 +7,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sipedge/sipedge/config"
-	"github.com/sipedge/sipedge/userdb"
+	"github.com/sipedge/sipedge/internal/edgetest"
 )
 
 func adminDo(t *testing.T, e *testEdge, method, path string) (int, string) {
@@ -31,14 +30,7 @@ func adminDo(t *testing.T, e *testEdge, method, path string) (int, string) {
 // The operator endpoints: flows and calls are listed; a password-guessing ban is listed and lifted.
 func TestAdminFlowsAndBans(t *testing.T) {
 	e := startEdge(t, func(c *config.Config) {
-		c.Auth.UsersFile = filepath.Join(t.TempDir(), "users.yaml")
-		db, err := userdb.Open(c.Auth.UsersFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Add("alice", "sipedge", "pw-alice", nil); err != nil {
-			t.Fatal(err)
-		}
+		edgetest.LocalUsers(t, c, "alice")
 		c.Policy.Bans.Threshold = 2
 	})
 	a := dialRaw(t, "tls", e.TLS)

@@ -7,33 +7,18 @@ import (
 	"time"
 
 	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/edgetest"
 	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone"
 )
 
-// deskPhone starts baresip registered directly at Kamailio (the user's desk phone on the LAN).
 func deskPhone(t *testing.T, k *testpeers.Kamailio, user string, tone int, answer string) *testpeers.Baresip {
-	t.Helper()
-	testpeers.Require(t, "baresip")
-	b := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: user, Password: "pw-" + user, Domain: "pbx.test",
-		Outbound: k.URI("udp"), ToneHz: tone, AnswerMode: answer, Codecs: []string{"PCMU"}})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := b.WaitEvent(ctx, testpeers.EventRegisterOK); err != nil {
-		t.Fatalf("baresip %s: %v", user, err)
-	}
-	return b
+	return edgetest.DeskPhone(t, k, user, tone, answer)
 }
 
 func waitB(t *testing.T, b *testpeers.Baresip, d time.Duration, types ...string) testpeers.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	ev, err := b.WaitEvent(ctx, types...)
-	if err != nil {
-		t.Fatalf("baresip: waiting for %v: %v", types, err)
-	}
-	return ev
+	return edgetest.WaitB(t, b, d, types...)
 }
 
 // Done-when 3: calls both ways through the edge with audio, re-INVITE (hold/resume), BYE from either side.

@@ -1,30 +1,20 @@
 package proxy_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/sipedge/sipedge/config"
-	"github.com/sipedge/sipedge/userdb"
+	"github.com/sipedge/sipedge/internal/edgetest"
 )
 
 // Everything the edge starts (listeners, flows, transactions, timers, janitor, probes) ends with it.
 func TestEdgeLeavesNoGoroutines(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	e := startEdge(t, func(c *config.Config) {
-		c.Auth.UsersFile = filepath.Join(t.TempDir(), "users.yaml")
-		db, err := userdb.Open(c.Auth.UsersFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range []string{"alice", "bob"} {
-			if err := db.Add(u, "sipedge", "pw-"+u, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		edgetest.LocalUsers(t, c, "alice", "bob")
 	})
 	a, b := dialRaw(t, "tls", e.TLS), dialRaw(t, "tcp", e.TCP)
 	for _, x := range []struct {

@@ -6,25 +6,16 @@ import (
 	"time"
 
 	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/edgetest"
 	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone"
-	"github.com/sipedge/sipedge/userdb"
 )
 
 // Done-when 8: standalone mode (no PBX): phones register at the edge itself (local digest auth) and call
 // each other; a user's devices all ring.
 func TestStandaloneRegistrarCalls(t *testing.T) {
 	e := startEdge(t, func(c *config.Config) {
-		c.Auth.UsersFile = filepath.Join(t.TempDir(), "users.yaml")
-		db, err := userdb.Open(c.Auth.UsersFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range []string{"alice", "bob"} {
-			if err := db.Add(u, "sipedge", "pw-"+u, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		edgetest.LocalUsers(t, c, "alice", "bob")
 	})
 	acct := func(u, pw string) softphone.Account {
 		a := edgePhone(e, u, pw, "sipedge")

@@ -3,29 +3,19 @@ package proxy_test
 import (
 	"fmt"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sipedge/sipedge/config"
-	"github.com/sipedge/sipedge/userdb"
+	"github.com/sipedge/sipedge/internal/edgetest"
 )
 
 // SUBSCRIBE creates a dialog through the edge; NOTIFY comes back in it from the notifier, routed by the
 // edge's Record-Route; both directions of in-dialog requests work (standalone mode, two raw clients).
 func TestSubscribeNotifyDialog(t *testing.T) {
 	e := startEdge(t, func(c *config.Config) {
-		c.Auth.UsersFile = filepath.Join(t.TempDir(), "users.yaml")
-		db, err := userdb.Open(c.Auth.UsersFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range []string{"alice", "bob"} {
-			if err := db.Add(u, "sipedge", "pw-"+u, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		edgetest.LocalUsers(t, c, "alice", "bob")
 	})
 	a, b := dialRaw(t, "tls", e.TLS), dialRaw(t, "tls", e.TLS)
 	for _, x := range []struct {

@@ -2,7 +2,6 @@ package relay_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/hex"
 	"math"
 	"net"
@@ -23,27 +22,17 @@ import (
 	"github.com/sipedge/sipedge/media/codec"
 	"github.com/sipedge/sipedge/relay"
 	"github.com/sipedge/sipedge/softphone"
-	"github.com/sipedge/sipedge/userdb"
 
 	"github.com/pion/sdp/v3"
 )
 
 func deskPhone(t *testing.T, k *testpeers.Kamailio, user string, tone int) *testpeers.Baresip {
-	t.Helper()
-	testpeers.Require(t, "baresip")
-	b := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: user, Password: "pw-" + user, Domain: "pbx.test",
-		Outbound: k.URI("udp"), ToneHz: tone, AnswerMode: "auto", Codecs: []string{"PCMU"}})
-	waitB(t, b, 10*time.Second, testpeers.EventRegisterOK)
-	return b
+	return edgetest.DeskPhone(t, k, user, tone, "auto")
 }
 
 func waitB(t *testing.T, b *testpeers.Baresip, d time.Duration, types ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if _, err := b.WaitEvent(ctx, types...); err != nil {
-		t.Fatalf("baresip: waiting for %v: %v", types, err)
-	}
+	edgetest.WaitB(t, b, d, types...)
 }
 
 // capture records UDP on the loopback interface with tshark for the test's duration.
@@ -306,16 +295,7 @@ func TestForgedMediaIsDropped(t *testing.T) {
 func TestSilentCallTimesOut(t *testing.T) {
 	e := edgetest.Start(t, func(c *config.Config) {
 		c.Media.Timeout = config.Duration(2 * time.Second)
-		c.Auth.UsersFile = filepath.Join(t.TempDir(), "users.yaml")
-		db, err := userdb.Open(c.Auth.UsersFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range []string{"alice", "bob"} {
-			if err := db.Add(u, "sipedge", "pw-"+u, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		edgetest.LocalUsers(t, c, "alice", "bob")
 	})
 	free := e.App.Relay.FreePortPairs()
 	a, b := edgetest.DialRaw(t, "tls", e.TLS), edgetest.DialRaw(t, "tls", e.TLS)

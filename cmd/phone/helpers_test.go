@@ -47,23 +47,13 @@ func (l *lab) waitRegistered(t *testing.T, user string) {
 	}
 }
 
-// deskPhone starts baresip registered directly at the PBX (a desk phone on the LAN; plain RTP, PCMU).
 func deskPhone(t *testing.T, k *testpeers.Kamailio, user string, tone int, answer string) *testpeers.Baresip {
-	t.Helper()
-	testpeers.Require(t, "baresip")
-	b := testpeers.StartBaresip(t, testpeers.BaresipOptions{User: user, Password: "pw-" + user, Domain: "pbx.test",
-		Outbound: k.URI("udp"), ToneHz: tone, AnswerMode: answer, Codecs: []string{"PCMU"}})
-	waitB(t, b, 10*time.Second, testpeers.EventRegisterOK)
-	return b
+	return edgetest.DeskPhone(t, k, user, tone, answer)
 }
 
 func waitB(t *testing.T, b *testpeers.Baresip, d time.Duration, types ...string) testpeers.Event {
 	t.Helper()
-	ev, err := b.WaitEvent(edgetest.Ctx(t, d), types...)
-	if err != nil {
-		t.Fatalf("baresip %s: waiting for %v: %v", b.AOR(), types, err)
-	}
-	return ev
+	return edgetest.WaitB(t, b, d, types...)
 }
 
 // dtmfAt collects n digits baresip reports as received (CALL_DTMF_START).

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -67,13 +66,7 @@ func deskPhones(t *testing.T, k *testpeers.Kamailio, users ...string) map[string
 
 func waitB(t *testing.T, b *testpeers.Baresip, d time.Duration, types ...string) testpeers.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	ev, err := b.WaitEvent(ctx, types...)
-	if err != nil {
-		t.Fatalf("waiting for %v: %v", types, err)
-	}
-	return ev
+	return edgetest.WaitB(t, b, d, types...)
 }
 
 // phone registers a softphone through the edge over TLS from 127.0.0.1.
