@@ -22,7 +22,7 @@ type DialogInfo struct {
 
 // Dialogs lists the tracked dialogs.
 func (p *Proxy) Dialogs() []DialogInfo {
-	var out []DialogInfo
+	out := []DialogInfo{}
 	for _, d := range p.dialogs.list() {
 		d.mu.Lock()
 		out = append(out, DialogInfo{ID: d.callID, Session: d.media, Method: d.method, UserA: d.a.user, UserB: d.b.user,
@@ -34,7 +34,7 @@ func (p *Proxy) Dialogs() []DialogInfo {
 
 // Flows lists the access flows with their users and registered contacts.
 func (p *Proxy) Flows() []FlowInfo {
-	var out []FlowInfo
+	out := []FlowInfo{}
 	for _, f := range p.flows.list() {
 		out = append(out, f.Info())
 	}
