@@ -1,27 +1,25 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+	"github.com/sipedge/sipedge/internal/edgetest"
 )
 
-// sipClient speaks SIP by hand over one TLS or UDP connection from a chosen source address (adapted from
-// proxy/raw_test.go), for registrations and requests whose exact bytes and source matter.
+// sipClient speaks SIP by hand over one TLS or UDP connection from a chosen source address, for
+// registrations and requests whose exact bytes and source matter; responses are read by edgetest.Raw.
 type sipClient struct {
 	t     *testing.T
+	raw   *edgetest.Raw
 	conn  net.Conn
 	udp   bool
-	r     *bufio.Reader
 	seq   int
 	tag   string
 	cid   string
@@ -61,8 +59,7 @@ func dialSIP(t *testing.T, network, local, remote string) (*sipClient, error) {
 	default:
 		t.Fatalf("dialSIP: network %q", network)
 	}
-	t.Cleanup(func() { c.Close() })
-	return &sipClient{t: t, conn: c, udp: network == "udp", r: bufio.NewReader(c), tag: sip.GenerateTagN(8),
+	return &sipClient{t: t, raw: edgetest.RawFromConn(t, c, network == "udp"), conn: c, udp: network == "udp", tag: sip.GenerateTagN(8),
 		cid: sip.GenerateTagN(16), UA: "e2e-raw-client/1.0", Local: c.LocalAddr().String(), Wait: 3 * time.Second}, nil
 }
 
@@ -105,70 +102,8 @@ func (c *sipClient) request(method, ruri, from, to, extra string) string {
 	return b.String()
 }
 
-// read returns the next response; nil on timeout or a closed connection.
-func (c *sipClient) read(d time.Duration) *sip.Response {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(d))
-	if c.udp {
-		buf := make([]byte, 65535)
-		n, err := c.conn.Read(buf)
-		if err != nil {
-			return nil
-		}
-		m, err := sip.ParseMessage(buf[:n])
-		if err != nil {
-			c.t.Fatalf("parse: %v", err)
-		}
-		res, _ := m.(*sip.Response)
-		return res
-	}
-	var head strings.Builder
-	for {
-		line, err := c.r.ReadString('\n')
-		if err != nil {
-			return nil
-		}
-		if head.Len() == 0 && (line == "\r\n" || line == "\n") {
-			continue
-		}
-		head.WriteString(line)
-		if line == "\r\n" {
-			break
-		}
-	}
-	h := head.String()
-	n := 0
-	for _, l := range strings.Split(h, "\r\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && (strings.EqualFold(k, "Content-Length") || k == "l") {
-			n, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(c.r, body); err != nil {
-		return nil
-	}
-	m, err := sip.ParseMessage(append([]byte(h), body...))
-	if err != nil {
-		c.t.Fatalf("parse response: %v\n%s", err, h)
-	}
-	res, _ := m.(*sip.Response)
-	return res
-}
-
-// final returns the first final response within d (nil: none).
-func (c *sipClient) final(d time.Duration) *sip.Response {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		r := c.read(time.Until(deadline))
-		if r == nil {
-			return nil
-		}
-		if r.StatusCode >= 200 {
-			return r
-		}
-	}
-	return nil
-}
+// final returns the first final response within d (nil: none, or a closed connection).
+func (c *sipClient) final(d time.Duration) *sip.Response { return c.raw.ReadFinal(d) }
 
 // register registers user@domain with password, answering one digest challenge; it returns the final
 // response (nil: no answer, e.g. dropped).
