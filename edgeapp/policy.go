@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	"go.uber.org/zap"
 
 	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/policy"
@@ -164,5 +163,3 @@ func reasonPhrase(status int) string {
 	}
 	return "Forbidden"
 }
-
-var _ = zap.String

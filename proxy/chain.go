@@ -67,9 +67,9 @@ func (p *Proxy) onRequest(s Side, req *sip.Request, tx *sip.ServerTx) {
 		cu, _ := certUser.(string)
 		in.flow, _ = p.flows.lookupOrCreate(req.Transport(), req.Source(), local, conn, cu)
 	}
-	h := p.accessChain()
+	h := p.accessH
 	if s == sideCore {
-		h = p.coreChain()
+		h = p.coreH
 	}
 	err := h(p.ctx, in)
 	if req.IsAck() {

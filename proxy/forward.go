@@ -44,9 +44,7 @@ type inbound struct {
 	advert   string // access side: host:port the phone used to reach the edge (Record-Route toward it)
 	token    string // core side: flow token found in the popped Route entries
 	dlg      *dialog
-	fromA    bool // in-dialog: the request comes from leg a (the dialog's caller)
-	coreVias []sip.Header
-	hideVias bool                    // core -> access: the original Vias are kept here and restored on responses
+	fromA    bool                    // in-dialog: the request comes from leg a (the dialog's caller)
 	onFinal  func(res *sip.Response) // called once with the final response relayed upstream
 	offered  bool                    // the request carried an SDP offer: SDP in responses is the answer
 	mediaID  string                  // media session of the request SDP
@@ -61,7 +59,6 @@ type branch struct {
 	tx    *sip.ClientTx
 	final *sip.Response
 	done  bool
-	legB  *leg // the callee leg this branch would create (dialog-forming requests)
 
 	// The last SDP rewritten in a response of this branch: a retransmitted 2xx carries the same body and
 	// must get the same rewrite (the relay accepts one answer per offer).

@@ -185,13 +185,6 @@ func (l *admitListener) Close() error {
 
 func (l *admitListener) Addr() net.Addr { return l.inner.Addr() }
 
-// connections returns how many connections ip holds open (tests and metrics).
-func (l *admitListener) connections(ip netip.Addr) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.perIP[ip]
-}
-
 // countedConn releases its slot exactly once when closed.
 type countedConn struct {
 	net.Conn

@@ -130,6 +130,7 @@ type Proxy struct {
 	tlsConf            *tls.Config
 	served             chan struct{}
 	accessParser       *sip.Parser
+	accessH, coreH     handler // the request chains, built once
 	listeners          []*admitListener
 	packetSocks        []net.PacketConn
 
@@ -173,6 +174,7 @@ func New(c Config) (*Proxy, error) {
 	p := &Proxy{cfg: c.Cfg, log: c.Log, sec: c.Sec, hooks: c.Hooks, media: c.Media, now: c.Now, users: c.Users,
 		udpConns: map[string]net.PacketConn{}, mediaGen: map[string]int{}}
 	p.tlsConf = c.TLS
+	p.accessH, p.coreH = p.accessChain(), p.coreChain()
 	p.served = make(chan struct{})
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.flows = newFlowTable(c.Now)

@@ -2,11 +2,9 @@ package proxy
 
 import (
 	"context"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/proxy/health"
 )
 
@@ -101,6 +99,3 @@ func (p *Proxy) probe(ctx context.Context, t health.Target) (int, error) {
 		}
 	}
 }
-
-var _ = config.Endpoint{}
-var _ = time.Second

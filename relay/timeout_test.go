@@ -44,7 +44,6 @@ func timeoutCall(t *testing.T, r *Relay, n *fakeNet, id string, hold bool) (*fak
 type timeoutRecorder struct {
 	mu    sync.Mutex
 	calls map[string]int
-	r     *Relay
 }
 
 func (tr *timeoutRecorder) on(id, reason string) {

@@ -19,15 +19,14 @@ const DTMFPayloadType = 101
 // localSDP is this side's media description state for one call. Session id and
 // version persist over the dialog (the version grows with each new SDP).
 type localSDP struct {
-	addr      netip.AddrPort // RTP (and, with rtcp-mux, RTCP) socket
-	codecs    []codec.Info
-	srtp      string // SRTPRequired, SRTPOptional, SRTPOff
-	sessID    uint64
-	version   uint64
-	offered   []media.CryptoAttr // our offered crypto lines (offerer side)
-	txKey     media.CryptoAttr   // key we encrypt with once negotiated
-	hasTxKey  bool
-	offerDTMF bool
+	addr     netip.AddrPort // RTP (and, with rtcp-mux, RTCP) socket
+	codecs   []codec.Info
+	srtp     string // SRTPRequired, SRTPOptional, SRTPOff
+	sessID   uint64
+	version  uint64
+	offered  []media.CryptoAttr // our offered crypto lines (offerer side)
+	txKey    media.CryptoAttr   // key we encrypt with once negotiated
+	hasTxKey bool
 }
 
 // Negotiated is the outcome of an offer/answer exchange for the audio stream.

@@ -162,19 +162,6 @@ func freePort() (int, error) {
 	return 0, ErrNoPort
 }
 
-// freePorts returns n distinct free ports.
-func freePorts(n int) ([]int, error) {
-	out := make([]int, 0, n)
-	for range n {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
 // shortTempDir makes a directory with a short path (Unix socket paths are limited to 107 bytes, and
 // t.TempDir paths contain the test name) that is removed when the test ends.
 func shortTempDir(t testing.TB, prefix string) string {

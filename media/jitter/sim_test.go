@@ -85,16 +85,6 @@ func played(ev []event) []uint16 {
 	return s
 }
 
-func count(ev []event, k Kind) int {
-	n := 0
-	for _, e := range ev {
-		if e.f.Kind == k {
-			n++
-		}
-	}
-	return n
-}
-
 // checkOrder fails unless seqs increase (modulo 2^16) without repeats.
 func checkOrder(t *testing.T, seqs []uint16) {
 	t.Helper()
