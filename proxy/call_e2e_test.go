@@ -81,11 +81,13 @@ func TestCallsBothWaysThroughEdge(t *testing.T) {
 	if err := ac.Hangup(ctx); err != nil {
 		t.Fatalf("hangup: %v", err)
 	}
+	// The dialog (with its media and policy counts) is gone before the BYE's 200 reaches the phone, so
+	// a call placed right after a hangup never finds the old one still counted.
+	if len(e.App.Proxy.Dialogs()) != 0 {
+		t.Errorf("dialogs left when the BYE was answered: %+v", e.App.Proxy.Dialogs())
+	}
 	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
 	testpeers.AssertTone(t, rec2, 1000)
-	if len(e.App.Proxy.Dialogs()) != 0 {
-		t.Errorf("dialogs left after both calls ended: %+v", e.App.Proxy.Dialogs())
-	}
 }
 
 // Done-when 3: CANCEL before answer and a busy callee, through the edge.

@@ -96,9 +96,20 @@ func (p *Proxy) forwardInDialog(in *inbound) error {
 		return p.sendStateless(b)
 	}
 	if in.req.Method == sip.BYE {
+		// The dialog (its media and policy counts) ends before the final response goes back, so a
+		// caller that places its next call as soon as its BYE is answered finds the slot free.
+		// A challenged BYE (401/407) is sent again with credentials, so it leaves the dialog in place.
+		challenged := false
+		in.onFinal = func(res *sip.Response) {
+			if challenged = res.StatusCode == 401 || res.StatusCode == 407; !challenged {
+				p.endDialog(d, "bye")
+			}
+		}
 		go func() {
 			p.forward(in, []*branch{b})
-			p.endDialog(d, "bye")
+			if !challenged {
+				p.endDialog(d, "bye") // no final response was relayed (shutdown)
+			}
 		}()
 		return nil
 	}
