@@ -1,10 +1,8 @@
 package relay
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -28,84 +26,12 @@ func parseSDP(body []byte) (*sdp.SessionDescription, error) {
 	if len(body) > maxSDPSize {
 		return nil, fmt.Errorf("%w: body of %d bytes exceeds %d", ErrBadSDP, len(body), maxSDPSize)
 	}
-	body, orig := maskMediaLines(body)
-	var sd sdp.SessionDescription
-	if err := sd.Unmarshal(body); err != nil {
+	sd, err := media.ParseSDP(body)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
-	for i, o := range orig {
-		if o.media != "" && i < len(sd.MediaDescriptions) {
-			sd.MediaDescriptions[i].MediaName.Media = o.media
-			sd.MediaDescriptions[i].MediaName.Protos = strings.Split(o.proto, "/")
-		}
-	}
 
-	return &sd, nil
-}
-
-// pion/sdp/v3 refuses m= lines whose media or transport is not in its IANA list, so a
-// T.38 re-INVITE ("m=image 4000 udptl t38") or a lower-case "rtp/avp" would fail the
-// whole body. maskMediaLines replaces such lines by "m=application <port> UDP <fmt>"
-// before parsing; parseSDP puts the original media and transport back, and the section
-// is then rejected with port 0 (or relayed, for a differently spelled RTP/AVP).
-var (
-	pionMedia  = []string{"audio", "video", "text", "application", "message"}
-	pionProtos = []string{"UDP", "RTP", "AVP", "SAVP", "SAVPF", "TLS", "DTLS", "SCTP", "AVPF", "TCP", "MSRP", "BFCP", "UDT", "IX", "MRCPv2", "FEC"}
-)
-
-type maskedLine struct{ media, proto string }
-
-func maskMediaLines(body []byte) ([]byte, []maskedLine) {
-	var (
-		orig    []maskedLine
-		out     []byte
-		changed bool
-		n       int
-	)
-	rest := body
-	for len(rest) > 0 {
-		end := bytes.IndexByte(rest, '\n')
-		line := rest
-		if end >= 0 {
-			line, rest = rest[:end+1], rest[end+1:]
-		} else {
-			rest = nil
-		}
-		if bytes.HasPrefix(line, []byte("m=")) {
-			f := strings.Fields(string(line[2:]))
-			orig = append(orig, maskedLine{})
-			if len(f) >= 3 && (!slices.Contains(pionMedia, f[0]) || !allIn(strings.Split(f[2], "/"), pionProtos)) {
-				orig[n] = maskedLine{media: f[0], proto: f[2]}
-				nl := "m=application " + f[1] + " UDP " + strings.Join(f[3:], " ") + "\r\n"
-				if !changed {
-					out = append(make([]byte, 0, len(body)+16), body[:len(body)-len(rest)-len(line)]...)
-					changed = true
-				}
-				out = append(out, nl...)
-				n++
-				continue
-			}
-			n++
-		}
-		if changed {
-			out = append(out, line...)
-		}
-	}
-	if !changed {
-		return body, orig
-	}
-
-	return out, orig
-}
-
-func allIn(xs, set []string) bool {
-	for _, x := range xs {
-		if !slices.Contains(set, x) {
-			return false
-		}
-	}
-
-	return true
+	return sd, nil
 }
 
 func marshalSDP(sd *sdp.SessionDescription) ([]byte, error) {

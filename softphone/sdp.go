@@ -144,8 +144,29 @@ func (l *localSDP) answer(offer []byte, localHold bool) ([]byte, Negotiated, err
 		}
 		media.SetCrypto(out, l.txKey)
 	}
-	body, err := l.marshal(out)
+	// The answer has a section for every offered one (RFC 3264 §6): the others (video, T.38, ...) are
+	// refused with port 0.
+	sections := make([]*sdp.MediaDescription, len(sd.MediaDescriptions))
+	for i, o := range sd.MediaDescriptions {
+		if o == md {
+			sections[i] = out
+		} else {
+			sections[i] = refusedSection(o)
+		}
+	}
+	body, err := l.marshal(sections...)
 	return body, n, err
+}
+
+// refusedSection answers an offered media section this phone does not take (RFC 3264 §6: port 0,
+// the same media and transport, the offer's formats).
+func refusedSection(o *sdp.MediaDescription) *sdp.MediaDescription {
+	formats := o.MediaName.Formats
+	if len(formats) == 0 {
+		formats = []string{"0"}
+	}
+	return &sdp.MediaDescription{MediaName: sdp.MediaName{Media: o.MediaName.Media, Port: sdp.RangedPort{Value: 0},
+		Protos: o.MediaName.Protos, Formats: formats}}
 }
 
 // applyAnswer interprets the answer to our offer.
@@ -228,7 +249,7 @@ func (l *localSDP) mediaSection(codecs []codec.Info, dtmfPT int, rtcpMux bool, d
 	return md
 }
 
-func (l *localSDP) marshal(md *sdp.MediaDescription) ([]byte, error) {
+func (l *localSDP) marshal(mds ...*sdp.MediaDescription) ([]byte, error) {
 	if l.sessID == 0 {
 		l.sessID = uint64(newSessionNumber())
 	}
@@ -244,7 +265,7 @@ func (l *localSDP) marshal(md *sdp.MediaDescription) ([]byte, error) {
 		SessionName:           "sipedge-phone",
 		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: at, Address: &sdp.Address{Address: l.addr.Addr().String()}},
 		TimeDescriptions:      []sdp.TimeDescription{{Timing: sdp.Timing{}}},
-		MediaDescriptions:     []*sdp.MediaDescription{md},
+		MediaDescriptions:     mds,
 	}
 	return sd.Marshal()
 }
@@ -254,13 +275,13 @@ func audioSection(body []byte) (*sdp.SessionDescription, *sdp.MediaDescription, 
 	if len(body) == 0 {
 		return nil, nil, fmt.Errorf("%w: empty body", ErrBadSDP)
 	}
-	var sd sdp.SessionDescription
-	if err := sd.Unmarshal(body); err != nil {
+	sd, err := media.ParseSDP(body) // keeps sections pion refuses (T.38 "m=image ... udptl") to refuse them
+	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadSDP, err)
 	}
 	for _, md := range sd.MediaDescriptions {
 		if md.MediaName.Media == "audio" && md.MediaName.Port.Value != 0 {
-			return &sd, md, nil
+			return sd, md, nil
 		}
 	}
 	return nil, nil, fmt.Errorf("%w: no active audio stream", ErrBadSDP)

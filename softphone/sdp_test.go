@@ -186,3 +186,32 @@ func FuzzAnswer(f *testing.F) {
 		_, _ = l.applyAnswer(b, false)
 	})
 }
+
+// An offer with video and T.38 next to audio (pion/sdp alone refuses "m=image ... udptl") is answered
+// with one section per offered one: audio taken, the others refused with port 0 (RFC 3264 §6).
+func TestAnswerRefusesOtherStreams(t *testing.T) {
+	offer := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=video 6000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n" +
+		"m=audio 5000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n" +
+		"m=image 7000 udptl t38\r\n"
+	ans, n, err := testLocal(t, 4000, SRTPOptional).answer([]byte(offer), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Codec.Name != "PCMU" || n.Remote.Port() != 5000 {
+		t.Errorf("negotiated %+v", n)
+	}
+	var ms []string
+	for _, l := range strings.Split(string(ans), "\r\n") {
+		if strings.HasPrefix(l, "m=") {
+			ms = append(ms, l)
+		}
+	}
+	want := []string{"m=video 0 RTP/AVP 96", "m=audio 4000 RTP/AVP 0 101", "m=image 0 udptl t38"}
+	if strings.Join(ms, "|") != strings.Join(want, "|") {
+		t.Errorf("answer m= lines %q, want %q:\n%s", ms, want, ans)
+	}
+	if _, err := media.ParseSDP(ans); err != nil {
+		t.Errorf("the answer does not parse: %v", err)
+	}
+}
