@@ -71,7 +71,8 @@ type Auth struct {
 
 // Media configures media anchoring.
 type Media struct {
-	AccessIP    string   `yaml:"access_ip" doc:"IP address the edge binds and advertises in SDP toward the phones. Empty: the address the phone's signaling connection arrived on."`
+	AccessIP    string   `yaml:"access_ip" doc:"IP address the edge binds toward the phones (and advertises in SDP unless media.advertise is set). Empty: the address the phone's signaling connection arrived on."`
+	Advertise   string   `yaml:"advertise" doc:"Public IP written into SDP toward the phones instead of the bound access address, for an edge behind 1:1 NAT (a cloud VM binds its private address, phones reach the public one). Empty: the bound address."`
 	CoreIP      string   `yaml:"core_ip" doc:"IP address the edge binds and advertises in SDP toward the PBX."`
 	PortRange   string   `yaml:"port_range" doc:"UDP port range for media relay ports, as FIRST-LAST (both even-aligned pairs are used for RTP/RTCP)."`
 	SRTP        string   `yaml:"srtp" doc:"Access-side SRTP: required (offers without usable SDES crypto get 488), optional (SRTP when offered, else RTP) or off."`

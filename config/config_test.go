@@ -100,6 +100,8 @@ func TestValidateTable(t *testing.T) {
 		{"port range", "media: {port_range: '30000-20000'}", "media.port_range", "FIRST <= LAST"},
 		{"srtp", "media: {srtp: maybe}", "media.srtp", "not one of"},
 		{"access ip", "media: {access_ip: somewhere}", "media.access_ip", "not an IP"},
+		{"media advertise", "media: {advertise: public.example}", "media.advertise", "not an IP"},
+		{"media advertise any", "media: {advertise: 0.0.0.0}", "media.advertise", "cannot be advertised"},
 		{"store", "store: {url: 'mysql://x'}", "store.url", "not supported"},
 		{"type error", "limits: {max_message_size: big}", "limits.max_message_size", "expected int"},
 		{"list expected", "pbx: {targets: udp://127.0.0.1:5060}", "pbx.targets", "expected a list"},

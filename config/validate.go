@@ -108,6 +108,13 @@ func (c *Config) Validate() Errors {
 			add("media.access_ip", "%q is not an IP address", c.Media.AccessIP)
 		}
 	}
+	if a := c.Media.Advertise; a != "" {
+		if ip, err := netip.ParseAddr(a); err != nil {
+			add("media.advertise", "%q is not an IP address", a)
+		} else if ip.IsUnspecified() || ip.IsMulticast() {
+			add("media.advertise", "%s cannot be advertised in SDP", a)
+		}
+	}
 	if _, err := netip.ParseAddr(c.Media.CoreIP); err != nil {
 		add("media.core_ip", "%q is not an IP address", c.Media.CoreIP)
 	}

@@ -34,6 +34,11 @@ func (a *App) newRelay() error {
 			return fmt.Errorf("media.access_ip: %w", err)
 		}
 	}
+	if m.Advertise != "" {
+		if c.AccessAdvertise, err = netip.ParseAddr(m.Advertise); err != nil {
+			return fmt.Errorf("media.advertise: %w", err)
+		}
+	}
 	if c.CoreIP, err = netip.ParseAddr(m.CoreIP); err != nil {
 		return fmt.Errorf("media.core_ip: %w", err)
 	}

@@ -63,7 +63,7 @@ func (s *Session) answer(from, to Side, body []byte, accessIP netip.Addr) ([]byt
 		}
 	}
 
-	xIP := s.sideIP(to)
+	xIP := s.advertisedIP(to)
 	held := false
 	for i, md := range sd.MediaDescriptions {
 		ps, pl := &pend.streams[i], &plans[i]
@@ -93,7 +93,7 @@ func (s *Session) answer(from, to Side, body []byte, accessIP netip.Addr) ([]byt
 		if ps.offSRTP {
 			media.SetCrypto(md, ps.offLocal)
 		}
-		media.SetMediaAddr(md, xl.localAddr())
+		media.SetMediaAddr(md, netip.AddrPortFrom(xIP, uint16(xl.port)))
 		setRTCP(md, xl.port, ps.offMux)
 	}
 	pend.answered = true

@@ -84,6 +84,10 @@ type Config struct {
 	// advertised in SDP. It may be left invalid when every call passes its own access
 	// address (the address the phone's signaling arrived on) to Offer/Answer.
 	AccessIP netip.Addr
+	// AccessAdvertise, if valid, is written into SDP toward the phones instead of the
+	// address the access ports are bound to: for an edge behind 1:1 NAT (a cloud VM binds
+	// its private address; phones reach it on the public one).
+	AccessAdvertise netip.Addr
 	// CoreIP is the address media ports toward the PBX are bound to and advertised.
 	// Required.
 	CoreIP netip.Addr
@@ -141,6 +145,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: CoreIP: %q is not a usable IP address", ErrConfig, c.CoreIP)
 	case c.AccessIP.IsValid() && c.AccessIP.IsUnspecified():
 		return c, fmt.Errorf("%w: AccessIP: %s cannot be advertised in SDP", ErrConfig, c.AccessIP)
+	case c.AccessAdvertise.IsValid() && (c.AccessAdvertise.IsUnspecified() || c.AccessAdvertise.IsMulticast()):
+		return c, fmt.Errorf("%w: AccessAdvertise: %s cannot be advertised in SDP", ErrConfig, c.AccessAdvertise)
 	case c.PortMin < 1 || c.PortMax > 65535 || c.PortMin > c.PortMax:
 		return c, fmt.Errorf("%w: PortMin/PortMax: need 1 <= %d <= %d <= 65535", ErrConfig, c.PortMin, c.PortMax)
 	case pairsIn(c.PortMin, c.PortMax) < 2:
@@ -152,6 +158,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.CoreIP = c.CoreIP.Unmap()
 	c.AccessIP = c.AccessIP.Unmap()
+	c.AccessAdvertise = c.AccessAdvertise.Unmap()
 
 	return c, nil
 }

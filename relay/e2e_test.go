@@ -304,10 +304,13 @@ func TestForgedMediaIsDropped(t *testing.T) {
 
 // Issue 4, done-when 5: a silent call (no packets on either leg) is torn down after media.timeout with
 // BYE to both sides, and its ports are freed. Two raw clients (they send no RTP) call each other through a
-// standalone edge.
+// standalone edge. The edge is configured as behind 1:1 NAT: both phones are given media.advertise in SDP
+// (nothing is ever sent to it: the phones send no media).
 func TestSilentCallTimesOut(t *testing.T) {
+	const public = "203.0.113.9"
 	e := edgetest.Start(t, func(c *config.Config) {
 		c.Media.Timeout = config.Duration(2 * time.Second)
+		c.Media.Advertise = public
 		edgetest.LocalUsers(t, c, "alice", "bob")
 	})
 	free := e.App.Relay.FreePortPairs()
@@ -332,6 +335,11 @@ func TestSilentCallTimesOut(t *testing.T) {
 	}
 	a.Send(a.Ack(ok))
 	start := time.Now()
+	for who, body := range map[string][]byte{"offer to bob": inv.Body(), "answer to alice": ok.Body()} {
+		if !strings.Contains(string(body), "c=IN IP4 "+public+"\r\n") {
+			t.Errorf("%s does not advertise media.advertise %s:\n%s", who, public, body)
+		}
+	}
 	for name, c := range map[string]*edgetest.Raw{"caller": a, "callee": b} {
 		bye := c.ReadRequest(8 * time.Second)
 		for bye != nil && bye.Method == "ACK" {

@@ -95,7 +95,7 @@ func (s *Session) offer(p Party, from, to Side, body []byte, accessIP netip.Addr
 			}
 		}
 	}
-	yIP := s.sideIP(to)
+	yIP := s.advertisedIP(to)
 	for i, md := range sd.MediaDescriptions {
 		pl := &plans[i]
 		if !pl.active {
@@ -301,7 +301,7 @@ func (s *Session) commitOffer(st *stream, x, y Party, from, to Side, pl *offerPl
 		return ps, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	media.SetCrypto(md, ps.toOffered...)
-	media.SetMediaAddr(md, yl.localAddr())
+	media.SetMediaAddr(md, netip.AddrPortFrom(s.advertisedIP(to), uint16(yl.port)))
 	setRTCP(md, yl.port, pl.mux)
 
 	st.media, st.codec, st.enabled = md.MediaName.Media, pl.codec, true

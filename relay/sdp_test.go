@@ -362,3 +362,31 @@ func TestAccessIPOverride(t *testing.T) {
 		t.Fatalf("advertised %s", a)
 	}
 }
+
+// An edge behind 1:1 NAT binds its private address and advertises the public one toward the phones
+// (the PBX still gets the core address). 203.0.113.7 is only written into SDP; the test sends to the
+// bound address, as the NAT would.
+func TestAccessAdvertise(t *testing.T) {
+	public := netip.MustParseAddr("203.0.113.7")
+	r := testRelay(t, func(c *Config) { c.AccessAdvertise = public })
+	c := phoneCall(t, r, "adv", media.SuiteGCM128, false)
+	defer c.s.Close(ReasonHangup)
+	if c.edgeAccess.Addr() != public || !strings.Contains(string(c.answerOut), "c=IN IP4 203.0.113.7") {
+		t.Fatalf("answer to the phone advertises %s:\n%s", c.edgeAccess, c.answerOut)
+	}
+	if strings.Contains(string(c.answerOut), edgeAccessIP.String()) {
+		t.Errorf("the bound access address leaks into the phone's SDP:\n%s", c.answerOut)
+	}
+	if c.edgeCore.Addr() != edgeCoreIP {
+		t.Errorf("the PBX is offered %s, want the core address", c.edgeCore)
+	}
+	bound := netip.AddrPortFrom(edgeAccessIP, c.edgeAccess.Port())
+	expectRTP(t, c.phone, bound, c.pbx, 0, pcmuPayload(1))
+	expectRTP(t, c.pbx, c.edgeCore, c.phone, 0, pcmuPayload(2))
+
+	for _, bad := range []string{"0.0.0.0", "224.0.0.1"} {
+		if _, err := New(Config{CoreIP: edgeCoreIP, AccessAdvertise: netip.MustParseAddr(bad)}); !errors.Is(err, ErrConfig) {
+			t.Errorf("AccessAdvertise %s: err %v, want ErrConfig", bad, err)
+		}
+	}
+}

@@ -217,6 +217,16 @@ func (s *Session) sideIP(side Side) netip.Addr {
 	return s.accessIP
 }
 
+// advertisedIP is the edge address written into SDP sent to a side: the bound address, or
+// Config.AccessAdvertise toward the phones.
+func (s *Session) advertisedIP(side Side) netip.Addr {
+	if side == Access && s.r.cfg.AccessAdvertise.IsValid() {
+		return s.r.cfg.AccessAdvertise
+	}
+
+	return s.sideIP(side)
+}
+
 // useAccessIP fixes the session's access address on first use.
 func (s *Session) useAccessIP(from, to Side, accessIP netip.Addr) error {
 	if s.accessIP.IsValid() || (from != Access && to != Access) {
