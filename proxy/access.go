@@ -171,6 +171,7 @@ func (p *Proxy) accessBranch(in *inbound, f *Flow, target sip.Uri) *branch {
 	}
 	out.SetDestination(f.Remote)
 	out.SetTransport(f.Transport)
+	p.bindUDPListener(out, f)
 	addVia(out, f.Transport, p.viaHost(f))
 	return &branch{out: out, side: sideAccess, flow: f}
 }

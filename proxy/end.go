@@ -132,6 +132,7 @@ func (p *Proxy) sendBye(ctx context.Context, d *dialog, toA bool, reason string)
 		b.side, b.flow = sideAccess, f
 		req.SetDestination(f.Remote)
 		req.SetTransport(f.Transport)
+		p.bindUDPListener(req, f)
 		addVia(req, f.Transport, p.viaHost(f))
 	} else {
 		for _, r := range dst.routes {

@@ -277,6 +277,7 @@ func (p *Proxy) cancelBranch(b *branch) {
 	c.AppendHeader(&cl)
 	c.SetTransport(b.out.Transport())
 	c.SetDestination(b.out.Destination())
+	c.Laddr = b.out.Laddr
 	txl := p.coreTxl
 	if b.side == sideAccess {
 		if !p.flowAlive(b.flow) {

@@ -16,6 +16,7 @@ type metrics struct {
 	flowFailed          prometheus.Counter
 	noTarget            prometheus.Counter
 	calls               prometheus.Counter
+	udpResets           prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, p *Proxy) (*metrics, error) {
@@ -40,6 +41,8 @@ func newMetrics(reg prometheus.Registerer, p *Proxy) (*metrics, error) {
 			Help: "Requests answered 503 because no PBX target was healthy."}),
 		calls: prometheus.NewCounter(prometheus.CounterOpts{Name: "sipedge_calls_total",
 			Help: "Calls answered (INVITE dialogs confirmed)."}),
+		udpResets: prometheus.NewCounter(prometheus.CounterOpts{Name: "sipedge_udp_source_resets_total",
+			Help: "Times the access UDP listener started a fresh source-address table (after many distinct sources)."}),
 	}
 	gauges := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sipedge_flows", Help: "Access flows (connections) known."},
@@ -55,7 +58,7 @@ func newMetrics(reg prometheus.Registerer, p *Proxy) (*metrics, error) {
 			func() float64 { return float64(p.forwarding.Load()) }),
 	}
 	for _, c := range append([]prometheus.Collector{m.requests, m.responses, m.malformed, m.auth, m.registrations,
-		m.forkedRegistrations, m.connRefused, m.flowFailed, m.noTarget, m.calls}, gauges...) {
+		m.forkedRegistrations, m.connRefused, m.flowFailed, m.noTarget, m.calls, m.udpResets}, gauges...) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -123,6 +123,7 @@ type Proxy struct {
 	m     *metrics
 
 	accessTP, coreTP   *sip.TransportLayer
+	udpTP              *sip.TransportUDP // the access UDP transport (its source table: udpgen.go)
 	accessTxl, coreTxl *sip.TransactionLayer
 	coreEP             config.Endpoint // advertised core address (never 0.0.0.0)
 	udpConns           map[string]net.PacketConn
@@ -222,11 +223,12 @@ func New(c Config) (*Proxy, error) {
 		return net.Dialer{Timeout: time.Millisecond, ControlContext: refuseDial}
 	}
 	rt := c.Cfg.Limits.ReadTimeout.D()
+	p.udpTP = &sip.TransportUDP{}
 	p.accessTP = sip.NewTransportLayer(net.DefaultResolver, accessParser, c.TLS,
 		sip.WithTransportLayerLogger(slog),
 		sip.WithTransportLayerReadFilter(p.accessReadFilter),
 		sip.WithTransportLayerTransports(sip.TransportsConfig{
-			UDP: &sip.TransportUDP{},
+			UDP: p.udpTP,
 			TCP: &sip.TransportTCP{ReadTimeout: rt, WriteTimeout: 10 * time.Second, DialerCreate: noDial},
 			TLS: &sip.TransportTLS{TransportTCP: &sip.TransportTCP{ReadTimeout: rt, WriteTimeout: 10 * time.Second, DialerCreate: noDial}},
 		}))
@@ -265,7 +267,8 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 			p.udpConns[s.Packet.LocalAddr().String()] = s.Packet
 			p.packetSocks = append(p.packetSocks, s.Packet)
 			pc := s.Packet
-			starts = append(starts, func() func() error { return func() error { return p.accessTP.ServeUDP(pc) } })
+			g := &udpGenerations{pc: pc, serve: p.accessTP.ServeUDP, onReset: p.m.udpResets.Inc, limit: udpSourcesPerGeneration}
+			starts = append(starts, func() func() error { return g.run })
 		case "tcp", "tls":
 			o := admitOptions{handshake: cfg.Limits.TLSHandshakeTimeout.D(), maxPerIP: cfg.Limits.MaxConnectionsPerIP,
 				admit: p.admitConn, onRefuse: p.connRefused}
