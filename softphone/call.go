@@ -107,6 +107,7 @@ type Call struct {
 	replaces  *Call      // call this one replaces (hung up once answered)
 	ackOffer  bool       // we offered in a 2xx; the answer comes in the ACK
 	lateOffer bool       // our INVITE had no SDP: the 2xx offers, the ACK answers
+	early     bool       // early media is playing (a provisional response carried the SDP answer)
 	digits    string     // DTMF digits received (RTP events and SIP INFO)
 
 	wg sync.WaitGroup

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -116,6 +117,9 @@ func (c *Call) runOutgoing(req *sip.Request) {
 				}
 				if res.StatusCode == 180 || res.StatusCode == 183 {
 					c.setRinging()
+				}
+				if res.StatusCode > 100 && !c.lateOffer && !cancelled && isSDP(res) {
+					c.earlyMedia(res)
 				}
 			case res.IsSuccess():
 				c.takeAnswer(res)
@@ -240,11 +244,58 @@ func (c *Call) establish(req *sip.Request, res *sip.Response) error {
 	if negErr != nil {
 		return negErr
 	}
-	if err := c.startMedia(neg); err != nil {
+	c.mu.Lock()
+	early := c.early
+	c.mu.Unlock()
+	if early { // media runs since the early answer: now we send too (and follow a changed answer)
+		if err := c.applyNegotiated(neg); err != nil {
+			return err
+		}
+	} else if err := c.startMedia(neg); err != nil {
 		return err
 	}
 	c.setActive()
 	return nil
+}
+
+// earlyMedia plays what the far end sends before it answers (ringback, "the number is not in service"):
+// a provisional response carrying the SDP answer (RFC 3960). We listen only; our audio is sent once the
+// call is answered. A later early answer (another fork, a changed SDP) replaces the first.
+func (c *Call) earlyMedia(res *sip.Response) {
+	neg, err := c.sdp.applyAnswer(res.Body(), false)
+	if err != nil {
+		c.p.log.Warn("early media refused", "call", c.id, "status", res.StatusCode, "error", err)
+		return
+	}
+	neg.Send = false
+	neg.RemoteHold = false // an announcement is often sendonly; that is not the far end holding the call
+	c.mu.Lock()
+	first := !c.early
+	c.early = true
+	c.mu.Unlock()
+	if first {
+		err = c.startMedia(neg)
+	} else {
+		err = c.applyNegotiated(neg)
+	}
+	if err != nil {
+		c.p.log.Warn("early media not started", "call", c.id, "error", err)
+		return
+	}
+	if first {
+		e := c.event(EventRinging)
+		e.State = "early_media"
+		c.p.emit(e)
+	}
+}
+
+// isSDP reports whether a message carries an SDP body.
+func isSDP(m *sip.Response) bool {
+	if len(m.Body()) == 0 {
+		return false
+	}
+	h := m.ContentType()
+	return h == nil || strings.HasPrefix(strings.ToLower(strings.TrimSpace(h.Value())), "application/sdp")
 }
 
 // resendAck answers a retransmitted 2xx.

@@ -12,7 +12,7 @@ type EventType string
 const (
 	EventRegistration EventType = "registration" // State: registering, registered, unregistered, failed, reconnecting
 	EventIncoming     EventType = "incoming"     // a new incoming call is ringing here
-	EventRinging      EventType = "ringing"      // the far end of an outgoing call is ringing
+	EventRinging      EventType = "ringing"      // the far end of an outgoing call is ringing; State "early_media" once early media plays
 	EventAnswered     EventType = "answered"     // a call is connected (either direction)
 	EventHold         EventType = "hold"         // State: local, remote, none (resumed)
 	EventDTMF         EventType = "dtmf"         // a digit was received (Digit)

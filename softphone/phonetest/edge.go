@@ -49,6 +49,7 @@ type Edge struct {
 	GrantExpires int
 
 	answers int            // 2xx per INVITE (AnswerInvites)
+	early   *earlyMedia    // EarlyMedia
 	inDlg   []*sip.Request // ACK and BYE received
 	inDlgCh chan struct{}
 }

@@ -19,8 +19,12 @@ func (e *Edge) AnswerInvites(n int) {
 
 func (e *Edge) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	e.mu.Lock()
-	n := e.answers
+	n, early := e.answers, e.early
 	e.mu.Unlock()
+	if early != nil {
+		e.playEarly(req, tx, early)
+		return
+	}
 	if n == 0 {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil))
 		return
