@@ -35,3 +35,31 @@ func TestParseSDPKeepsSectionsPionRefuses(t *testing.T) {
 		}
 	}
 }
+
+// ParseSDP takes bodies from the network (both sides of the edge, and the phone): it never panics, and
+// what it accepts marshals and parses again with the same number of sections.
+func FuzzParseSDP(f *testing.F) {
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"))
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=image 5002 udptl t38\r\nm=audio 0 rtp/avp 8\n"))
+	f.Add([]byte("m=\nm=x\r\nm=a b c d\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sd, err := ParseSDP(b)
+		if err != nil {
+			if !errors.Is(err, ErrSDP) {
+				t.Fatalf("error %v does not wrap ErrSDP", err)
+			}
+			return
+		}
+		out, err := sd.Marshal()
+		if err != nil {
+			return
+		}
+		again, err := ParseSDP(out)
+		if err != nil {
+			return // pion's marshal is not always parseable by pion (e.g. empty fields); never a panic
+		}
+		if len(again.MediaDescriptions) != len(sd.MediaDescriptions) {
+			t.Fatalf("%d sections, %d after a round trip:\n%q\n%q", len(sd.MediaDescriptions), len(again.MediaDescriptions), b, out)
+		}
+	})
+}

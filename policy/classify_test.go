@@ -80,3 +80,23 @@ func TestClassifyInternalPattern(t *testing.T) {
 		t.Errorf("911 = %s, want emergency whatever the pattern", c)
 	}
 }
+
+// Dialled numbers come from Request-URIs: classification never panics and always names a class.
+func FuzzClassify(f *testing.F) {
+	fx := newFixture(f, `
+high_risk_prefixes: ["+979", "+3706"]
+users:
+  - {users: [gb], role: default, region: GB}
+`)
+	for _, s := range []string{"911", "+442079460958", "00442079460958", "*72", "bob", "+", "0", "+979123", "++1 (555)"} {
+		f.Add("gb", s)
+		f.Add("us", s)
+	}
+	known := map[Class]bool{ClassInternal: true, ClassEmergency: true, ClassFeatureCode: true, ClassNational: true,
+		ClassMobile: true, ClassTollFree: true, ClassInternational: true, ClassPremium: true, ClassHighRisk: true}
+	f.Fuzz(func(t *testing.T, user, dialled string) {
+		if d := fx.p.Classify(user, dialled); !known[d.Class] {
+			t.Fatalf("Classify(%q, %q) = class %q", user, dialled, d.Class)
+		}
+	})
+}
