@@ -96,8 +96,11 @@ func TestSIPViciousThroughEdge(t *testing.T) {
 	if ban.Country != "CN" || ban.User != "300" || ban.UserAgent != "friendly-scanner" {
 		t.Errorf("ban_added: %s", ban.line())
 	}
-	if n := len(findEvents(t, e, match{"type": "auth_failed", "src_ip": ipCrack2, "user": "300"})); n != threshold {
-		t.Errorf("svcrack's failed attempts that reached the PBX: %d, want %d (the right password is guess %d)", n, threshold, 9)
+	// svcrack does not wait long for an answer: under load a guess may be sent while the previous one is
+	// still at the PBX. Guesses that passed the ban check before the ban was set are still answered; none
+	// after it (the right password is guess 9).
+	if n := len(findEvents(t, e, match{"type": "auth_failed", "src_ip": ipCrack2, "user": "300"})); n < threshold || n > threshold+2 {
+		t.Errorf("svcrack's failed attempts that reached the PBX: %d, want %d (at most 2 more already in flight)", n, threshold)
 	}
 	if n := len(findEvents(t, e, match{"type": "auth_succeeded", "user": "300"})); n != 0 {
 		t.Errorf("svcrack authenticated %d times", n)
