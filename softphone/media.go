@@ -27,15 +27,17 @@ const (
 	maxPacket    = 1500
 )
 
-// mediaSession is the RTP engine of one call: one UDP socket (RTP with
-// rtcp-mux) on the phone's address, a 20 ms sender (audio source -> codec
+// mediaSession is the RTP engine of one call: an RTP socket on an even port of
+// the phone's address and an RTCP socket on the next port (used when the peer
+// does not accept rtcp-mux), a 20 ms sender (audio source -> codec
 // -> SRTP), a receiver (SRTP -> jitter buffer / DTMF), a 20 ms player
 // (jitter buffer -> codec or concealment -> sink), RTCP reports every 5 s and
 // statistics.
 type mediaSession struct {
-	log   *slog.Logger
-	conn  *net.UDPConn
-	local netip.AddrPort
+	log      *slog.Logger
+	conn     *net.UDPConn
+	rtcpConn *net.UDPConn // RTP port + 1 (RFC 3550; nil if that pair could not be bound: rtcp-mux only)
+	local    netip.AddrPort
 
 	mu         sync.Mutex
 	started    bool
@@ -81,9 +83,9 @@ type mediaSession struct {
 	wg   sync.WaitGroup
 }
 
-// newMediaSession binds the call's RTP socket on ip (random port).
+// newMediaSession binds the call's RTP and RTCP sockets on ip (a random even port and the next one).
 func newMediaSession(ip netip.Addr, log *slog.Logger) (*mediaSession, error) {
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+	conn, rtcpConn, err := bindRTPPair(ip)
 	if err != nil {
 		return nil, fmt.Errorf("softphone: bind RTP socket on %s: %w", ip, err)
 	}
@@ -91,6 +93,7 @@ func newMediaSession(ip netip.Addr, log *slog.Logger) (*mediaSession, error) {
 	m := &mediaSession{
 		log:       log,
 		conn:      conn,
+		rtcpConn:  rtcpConn,
 		local:     netip.AddrPortFrom(la.Addr().Unmap(), la.Port()),
 		rstats:    media.NewRTPStats(8000),
 		rtcpEvery: rtcpInterval,
@@ -100,6 +103,27 @@ func newMediaSession(ip netip.Addr, log *slog.Logger) (*mediaSession, error) {
 		ts:        randUint32(),
 	}
 	return m, nil
+}
+
+// bindRTPPair binds an even RTP port and the RTCP port after it. An SDP without a=rtcp names port+1
+// for RTCP (RFC 3605), which is where a peer that refuses rtcp-mux sends it. If no pair is free after a
+// few tries, RTP is bound alone (RTCP then needs rtcp-mux).
+func bindRTPPair(ip netip.Addr) (*net.UDPConn, *net.UDPConn, error) {
+	for range 32 {
+		rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+		if err != nil {
+			return nil, nil, err
+		}
+		port := rtp.LocalAddr().(*net.UDPAddr).Port
+		if port%2 == 0 && port < 65535 {
+			if rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port+1)))); err == nil {
+				return rtp, rtcp, nil
+			}
+		}
+		rtp.Close()
+	}
+	rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+	return rtp, nil, err
 }
 
 func randUint32() uint32 {
@@ -185,6 +209,10 @@ func (m *mediaSession) Start(neg Negotiated, mo MediaOptions, onDTMF func(string
 	m.wg.Add(2)
 	go m.receiveLoop()
 	go m.tickLoop()
+	if m.rtcpConn != nil {
+		m.wg.Add(1)
+		go m.rtcpLoop()
+	}
 	return nil
 }
 
@@ -343,6 +371,9 @@ func (m *mediaSession) Close() CallStats {
 		m.sendRTCP(true)
 	}
 	_ = m.conn.Close()
+	if m.rtcpConn != nil {
+		_ = m.rtcpConn.Close()
+	}
 	m.wg.Wait()
 	s := m.Stats()
 	m.mu.Lock()

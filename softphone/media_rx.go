@@ -36,6 +36,25 @@ func (m *mediaSession) receiveLoop() {
 	}
 }
 
+// rtcpLoop reads the RTCP socket (a peer without rtcp-mux) until it closes.
+func (m *mediaSession) rtcpLoop() {
+	defer m.wg.Done()
+	buf := make([]byte, maxPacket)
+	plain := make([]byte, 0, maxPacket)
+	for {
+		n, _, err := m.rtcpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if pkt := buf[:n]; media.IsRTCP(pkt) {
+			m.handleRTCP(pkt, plain, time.Now())
+		}
+	}
+}
+
 func (m *mediaSession) handleRTP(pkt, plain []byte, from netip.AddrPort, now time.Time) {
 	m.mu.Lock()
 	dec, neg := m.dec, m.neg
@@ -163,7 +182,10 @@ func (m *mediaSession) sendRTCP(bye bool) {
 	if bye {
 		comp = append(comp, &rtcp.Goodbye{Sources: []uint32{m.ssrc}})
 	}
-	enc, dst := m.enc, m.remoteRTCP
+	enc, dst, conn := m.enc, m.remoteRTCP, m.conn
+	if !m.neg.RTCPMux && m.rtcpConn != nil {
+		conn = m.rtcpConn // from port+1, where the peer sends its own RTCP
+	}
 	m.mu.Unlock()
 	b, err := rtcp.Marshal(comp)
 	if err != nil {
@@ -174,5 +196,5 @@ func (m *mediaSession) sendRTCP(bye bool) {
 			return
 		}
 	}
-	_, _ = m.conn.WriteToUDPAddrPort(b, dst)
+	_, _ = conn.WriteToUDPAddrPort(b, dst)
 }

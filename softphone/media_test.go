@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,12 @@ import (
 
 // mediaPair negotiates two local SDPs and starts two media sessions wired to each other.
 func mediaPair(t testing.TB, srtp string, codecs ...string) (a, b *mediaSession, na, nb Negotiated) {
+	t.Helper()
+	return mediaPairMux(t, true, srtp, codecs...)
+}
+
+// mediaPairMux is mediaPair; with mux false the answerer is offered no rtcp-mux (a peer without it).
+func mediaPairMux(t testing.TB, mux bool, srtp string, codecs ...string) (a, b *mediaSession, na, nb Negotiated) {
 	t.Helper()
 	ip := netip.MustParseAddr("127.0.0.1")
 	var err error
@@ -24,6 +31,9 @@ func mediaPair(t testing.TB, srtp string, codecs ...string) (a, b *mediaSession,
 	}
 	la, lb := testLocal(t, a.LocalAddr().Port(), srtp, codecs...), testLocal(t, b.LocalAddr().Port(), srtp, codecs...)
 	offer, _ := la.offer(0)
+	if !mux {
+		offer = []byte(strings.Replace(string(offer), "a=rtcp-mux\r\n", "", 1))
+	}
 	ans, nb, err := lb.answer(offer, false)
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +94,30 @@ func TestMediaLoopbackSRTP(t *testing.T) {
 			testpeers.AssertTone(t, ra, 1000)
 			testpeers.AssertTone(t, rb, 440)
 		})
+	}
+}
+
+// A peer that refuses rtcp-mux sends RTCP to the RTP port + 1 and expects ours from there: reports flow
+// both ways over the RTCP sockets (each side measures the round trip from the other's reports).
+func TestMediaRTCPWithoutMux(t *testing.T) {
+	a, b, na, nb := mediaPairMux(t, false, SRTPRequired, "PCMU")
+	if na.RTCPMux || nb.RTCPMux || na.RemoteRTCP.Port() != b.LocalAddr().Port()+1 || nb.RemoteRTCP.Port() != a.LocalAddr().Port()+1 {
+		t.Fatalf("negotiated mux %v/%v, RTCP to %s/%s (RTP %s/%s)", na.RTCPMux, nb.RTCPMux, na.RemoteRTCP, nb.RemoteRTCP, a.LocalAddr(), b.LocalAddr())
+	}
+	if err := a.Start(na, MediaOptions{Play: "tone:440", Record: "null"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(nb, MediaOptions{Play: "tone:1000", Record: "null"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(900 * time.Millisecond)
+	sa, sb := a.Close(), b.Close()
+	if sa.RTTMs <= 0 || sb.RTTMs <= 0 || sa.SRTPErrors != 0 || sb.SRTPErrors != 0 {
+		t.Errorf("RTT %.2f / %.2f ms, SRTP errors %d / %d: want RTCP (SRTCP) both ways on the RTCP ports",
+			sa.RTTMs, sb.RTTMs, sa.SRTPErrors, sb.SRTPErrors)
+	}
+	if sa.PacketsReceived < 30 || sb.PacketsReceived < 30 {
+		t.Errorf("RTP received %d / %d", sa.PacketsReceived, sb.PacketsReceived)
 	}
 }
 
