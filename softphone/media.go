@@ -392,7 +392,7 @@ func (m *mediaSession) tickLoop() {
 	defer m.wg.Done()
 	t := time.NewTicker(frameDur)
 	defer t.Stop()
-	lastRTCP := time.Now()
+	lastRTCP := time.Now().Add(-m.rtcpEvery / 2) // the first report after half the interval (RFC 3550 §6.2)
 	sc := newSendScratch()
 	dec := make([]int16, 0, 640)
 	for {

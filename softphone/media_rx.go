@@ -122,6 +122,11 @@ func (m *mediaSession) handleRTCP(pkt, plain []byte, now time.Time) {
 	if dec != nil {
 		var err error
 		if pkt, err = dec.DecryptRTCP(plain[:0], pkt); err != nil {
+			if errors.Is(err, media.ErrMalformedPacket) {
+				// Too short to be SRTCP: e.g. baresip's clear-text RTCP APP "PING" keepalive on the RTCP
+				// port. Dropped; only authentication failures count as SRTP errors.
+				return
+			}
 			m.mu.Lock()
 			m.srtpErrs++
 			m.mu.Unlock()

@@ -60,8 +60,12 @@ func printSummary(w io.Writer, asJSON bool, s callSummary) {
 	st := s.CallStats
 	fmt.Fprintf(w, "%s %s: ended (%s)\n", verb, who, endText(s))
 	fmt.Fprintf(w, "  duration %.1f s  codec %s  srtp %s\n", st.Duration.D().Seconds(), st.Codec, st.SRTP)
-	fmt.Fprintf(w, "  packets sent %d received %d lost %d (%.2f%%)  jitter %.1f ms  rtt %.1f ms  MOS %.2f\n",
-		st.PacketsSent, st.PacketsReceived, st.PacketsLost, st.LossPercent, st.JitterMs, st.RTTMs, st.MOS)
+	rtt := "n/a" // no RTCP round trip measured yet (short call, or a peer that sends no reports)
+	if st.RTTMs > 0 {
+		rtt = fmt.Sprintf("%.1f ms", st.RTTMs)
+	}
+	fmt.Fprintf(w, "  packets sent %d received %d lost %d (%.2f%%)  jitter %.1f ms  rtt %s  MOS %.2f\n",
+		st.PacketsSent, st.PacketsReceived, st.PacketsLost, st.LossPercent, st.JitterMs, rtt, st.MOS)
 	if st.DTMFReceived != "" {
 		fmt.Fprintf(w, "  dtmf received %s\n", st.DTMFReceived)
 	}
