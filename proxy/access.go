@@ -201,12 +201,7 @@ func fromUser(req *sip.Request) string {
 // udpLocalToward is the edge's UDP access address as seen by a phone at src: the listener's address,
 // with a wildcard IP replaced by the local address the kernel routes toward src (what the phone sent to,
 // in all but policy-routed setups). The edge serves one UDP access listener.
-func (p *Proxy) udpLocalToward(src string) string {
-	var l string
-	for a := range p.udpConns {
-		l = a
-		break
-	}
+func (p *Proxy) udpLocalToward(l, src string) string {
 	ap, err := netip.ParseAddrPort(l)
 	if err != nil || !ap.Addr().IsUnspecified() {
 		return l

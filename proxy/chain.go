@@ -51,21 +51,21 @@ func (p *Proxy) onRequest(s Side, req *sip.Request, tx *sip.ServerTx) {
 		if tx != nil {
 			conn = tx.Connection()
 		}
-		local := ""
+		local, listener := "", ""
 		if conn != nil {
 			local = conn.LocalAddr().String()
 		}
 		if req.Transport() == "UDP" {
-			conn = nil
+			conn, listener = nil, local // the UDP socket the request arrived on
 			if f := p.flows.byRemote("UDP", req.Source()); f != nil {
 				local = f.Local
 			} else {
-				local = p.udpLocalToward(req.Source())
+				local = p.udpLocalToward(listener, req.Source())
 			}
 		}
 		certUser, _ := p.tlsUsers.Load(req.Source())
 		cu, _ := certUser.(string)
-		in.flow, _ = p.flows.lookupOrCreate(req.Transport(), req.Source(), local, conn, cu)
+		in.flow, _ = p.flows.lookupOrCreate(req.Transport(), req.Source(), local, listener, conn, cu)
 	}
 	h := p.accessH
 	if s == sideCore {

@@ -19,6 +19,7 @@ type Flow struct {
 	Transport string // "TLS", "TCP" or "UDP"
 	Remote    string // phone's source IP:port
 	Local     string // edge's local IP:port the flow arrived on
+	Listener  string // UDP: the access socket's address (requests to the phone leave from it)
 	Created   time.Time
 
 	mu       sync.Mutex
@@ -112,7 +113,7 @@ func newToken(prefix string) string {
 
 // lookupOrCreate returns the flow of a connection (conn nil for UDP), creating it on first use. A new
 // connection from the same source address as an old, closed one gets a new flow.
-func (t *flowTable) lookupOrCreate(transport, remote, local string, conn sip.Connection, certUser string) (*Flow, bool) {
+func (t *flowTable) lookupOrCreate(transport, remote, local, listener string, conn sip.Connection, certUser string) (*Flow, bool) {
 	k := flowKey(transport, remote)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -126,7 +127,7 @@ func (t *flowTable) lookupOrCreate(transport, remote, local string, conn sip.Con
 		t.removeLocked(f)
 	}
 	f := &Flow{ID: newToken("f"), Transport: strings.ToUpper(transport), Remote: remote, Local: local,
-		Created: t.now(), conn: conn, certUser: certUser, user: certUser}
+		Listener: listener, Created: t.now(), conn: conn, certUser: certUser, user: certUser}
 	t.byID[f.ID] = f
 	t.byKey[k] = f
 	return f, true

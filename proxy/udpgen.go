@@ -128,10 +128,10 @@ func (w *udpGen) Close() error { return nil }
 // listener by its local address). Without it sipgo looks the phone's address up in its pool, which a
 // generation reset empties, and on a miss it would open a new socket whose packets a NAT drops.
 func (p *Proxy) bindUDPListener(req *sip.Request, f *Flow) {
-	if f.Transport != "UDP" || len(p.packetSocks) == 0 {
+	if f.Transport != "UDP" {
 		return
 	}
-	if ua, ok := p.packetSocks[0].LocalAddr().(*net.UDPAddr); ok {
-		req.Laddr = sip.Addr{IP: ua.IP, Port: ua.Port}
+	if ap, err := netip.ParseAddrPort(f.Listener); err == nil {
+		req.Laddr = sip.Addr{IP: ap.Addr().AsSlice(), Port: int(ap.Port())}
 	}
 }

@@ -94,3 +94,47 @@ func counter(t *testing.T, e *testEdge, name string) float64 {
 	t.Fatalf("no series %s in /metrics", name)
 	return 0
 }
+
+// With two UDP access listeners, a phone registered through one of them is reached from that one (its
+// socket is connected to it and drops anything else), whichever listener the other phone used.
+func TestTwoUDPListeners(t *testing.T) {
+	k := startPBX(t, "alice", "erin", "fred")
+	e := startEdge(t, func(c *config.Config) {
+		c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")}
+		c.Listen.Access = []string{"tls://127.0.0.1:0", "udp://127.0.0.1:0", "udp://127.0.0.3:0"}
+	})
+	var udp []string
+	for _, s := range e.App.Access {
+		if s.Endpoint.Transport == "udp" {
+			udp = append(udp, s.Addr().String())
+		}
+	}
+	if len(udp) != 2 {
+		t.Fatalf("UDP listeners %v", udp)
+	}
+	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
+	for i, user := range []string{"erin", "fred"} {
+		ph := dialRaw(t, "udp", udp[i])
+		if res := ph.Register(user, "pw-"+user, "pbx.test"); res == nil || res.StatusCode != 200 {
+			t.Fatalf("register %s via %s: %v", user, udp[i], res)
+		}
+		ctx := ctxT(t, 10*time.Second)
+		call, err := alice.Dial(ctx, "sip:"+user+"@pbx.test", softphone.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := ph.ReadRequest(5 * time.Second)
+		if inv == nil || inv.Method != "INVITE" {
+			t.Fatalf("%s (registered via %s) got %v, want the INVITE from that listener", user, udp[i], inv)
+		}
+		if via := inv.Via(); via == nil || via.Host+":"+strconv.Itoa(via.Port) != udp[i] {
+			t.Errorf("%s: the INVITE's Via %v names another listener than %s", user, via, udp[i])
+		}
+		ph.Respond(inv, 486, "Busy Here", "")
+		select {
+		case <-call.Done():
+		case <-ctx.Done():
+			t.Fatalf("alice's call to %s did not end", user)
+		}
+	}
+}
