@@ -61,6 +61,9 @@ func (s *Session) answer(from, to Side, body []byte, accessIP netip.Addr) ([]byt
 		if err := s.planAnswer(sd, md, i, s.streams[i].legs[y], ps, &plans[i]); err != nil {
 			return nil, err
 		}
+		if err := s.checkFamily(from, plans[i].addr, i); err != nil {
+			return nil, err
+		}
 	}
 
 	xIP := s.advertisedIP(to)

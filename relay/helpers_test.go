@@ -86,7 +86,11 @@ func (o sdpOpts) body() []byte {
 		origin = "peer 42"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "v=0\r\no=%s %d IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n", origin, o.ver+1, o.addr.Addr(), o.addr.Addr())
+	at := "IP4"
+	if o.addr.Addr().Is6() {
+		at = "IP6"
+	}
+	fmt.Fprintf(&b, "v=0\r\no=%s %d IN %s %s\r\ns=-\r\nc=IN %s %s\r\nt=0 0\r\n", origin, o.ver+1, at, o.addr.Addr(), at, o.addr.Addr())
 	fmt.Fprintf(&b, "m=%s %d %s 0 101 13\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n",
 		med, o.addr.Port(), proto)
 	for _, a := range o.attrs {

@@ -134,6 +134,9 @@ func (s *Session) planOffer(sd *sdp.SessionDescription, x Party, from Side) ([]o
 		if pl.addr, err = media.MediaAddr(sd, md); err != nil {
 			return nil, fmt.Errorf("%w: m= line %d: %w", ErrBadSDP, i, err)
 		}
+		if err := s.checkFamily(from, pl.addr, i); err != nil {
+			return nil, err
+		}
 		if pl.rtcpAddr, err = media.RTCPAddr(sd, md); err != nil {
 			return nil, fmt.Errorf("%w: m= line %d: %w", ErrBadSDP, i, err)
 		}

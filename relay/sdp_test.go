@@ -390,3 +390,35 @@ func TestAccessAdvertise(t *testing.T) {
 		}
 	}
 }
+
+// A media address of the other IP family than the edge's socket on that side cannot be relayed: the
+// offer or answer is refused (the proxy answers 488) instead of a call without audio.
+func TestAddressFamilyMismatchIsRefused(t *testing.T) {
+	r := testRelay(t, func(c *Config) { c.AccessIP = netip.MustParseAddr("::1") })
+	phone := newPeer(t, phoneIP) // IPv4
+	_, err := r.Session("fam-offer").Offer(Access, sdpOpts{origin: "phone 1", addr: phone.addr(), proto: "RTP/SAVP",
+		attrs: cryptoAttrs(mustCrypto(t, 1, media.SuiteGCM128))}.body(), netip.Addr{})
+	if !errors.Is(err, ErrBadSDP) || !strings.Contains(err.Error(), "IPv4 media address") {
+		t.Errorf("IPv4 offer toward an IPv6 access side: %v, want ErrBadSDP naming the family", err)
+	}
+
+	// The PBX answers with an IPv6 address while the core side is IPv4.
+	s := r.Session("fam-answer")
+	if _, err := s.Offer(Access, sdpOpts{origin: "phone 1", addr: netip.MustParseAddrPort("[::1]:4000"), proto: "RTP/SAVP",
+		attrs: cryptoAttrs(mustCrypto(t, 1, media.SuiteGCM128))}.body(), netip.Addr{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Answer(Core, sdpOpts{origin: "pbx 9", addr: netip.MustParseAddrPort("[::1]:5000")}.body(), netip.Addr{})
+	if !errors.Is(err, ErrBadSDP) || !strings.Contains(err.Error(), "IPv6 media address") {
+		t.Errorf("IPv6 answer toward an IPv4 core side: %v, want ErrBadSDP naming the family", err)
+	}
+	// Hold with 0.0.0.0 is not an address to reach.
+	s2 := r.Session("fam-hold")
+	if _, err := s2.Offer(Access, sdpOpts{origin: "phone 1", addr: netip.MustParseAddrPort("[::1]:4000"), proto: "RTP/SAVP",
+		attrs: cryptoAttrs(mustCrypto(t, 1, media.SuiteGCM128))}.body(), netip.Addr{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Answer(Core, sdpOpts{origin: "pbx 9", addr: netip.MustParseAddrPort("0.0.0.0:5000")}.body(), netip.Addr{}); err != nil {
+		t.Errorf("answer with 0.0.0.0: %v", err)
+	}
+}

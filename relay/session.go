@@ -227,6 +227,20 @@ func (s *Session) advertisedIP(side Side) netip.Addr {
 	return s.sideIP(side)
 }
 
+// checkFamily refuses a media address the edge's socket on that side cannot reach: an IPv4 address
+// when the side is bound to IPv6, or the reverse (e.g. a phone signalling over IPv6 that offers IPv4
+// media). 0.0.0.0 and :: (hold) pass.
+func (s *Session) checkFamily(side Side, addr netip.AddrPort, line int) error {
+	ours := s.sideIP(side)
+	a := addr.Addr().Unmap()
+	if !ours.IsValid() || !a.IsValid() || a.IsUnspecified() || ours.Is4() == a.Is4() {
+		return nil
+	}
+	fam := map[bool]string{true: "IPv4", false: "IPv6"}
+	return fmt.Errorf("%w: m= line %d: %s media address %s cannot be reached from the edge's %s address %s on the %s side",
+		ErrBadSDP, line, fam[a.Is4()], a, fam[ours.Is4()], ours, side)
+}
+
 // useAccessIP fixes the session's access address on first use.
 func (s *Session) useAccessIP(from, to Side, accessIP netip.Addr) error {
 	if s.accessIP.IsValid() || (from != Access && to != Access) {

@@ -210,3 +210,14 @@ func TestRefreshBeforeExpiryAndUnregister(t *testing.T) {
 		t.Errorf("Close sent no de-registration (Expires: %v)", h)
 	}
 }
+
+// local_ip of the other family than the edge's address would make calls without audio (RTP cannot
+// cross families): the phone refuses to start, naming both.
+func TestLocalIPFamilyMustMatchEdge(t *testing.T) {
+	acct := Account{Name: "x", Edge: "tls://[::1]:5061", User: "x", Password: "pw", Domain: "example.test",
+		Insecure: true, LocalIP: "127.0.0.1"}
+	err := startErr(t, acct)
+	if err == nil || !strings.Contains(err.Error(), "local_ip 127.0.0.1 is IPv4") || !strings.Contains(err.Error(), "no IPv4 address") {
+		t.Fatalf("err = %v, want a local_ip family error", err)
+	}
+}

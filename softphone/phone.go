@@ -190,15 +190,26 @@ func (p *Phone) setupUA(ctx context.Context) error {
 		return fmt.Errorf("resolve edge host %q: %w", p.target.Host, err)
 	}
 	edgeIP := ips[0].Unmap()
-	p.dest = netip.AddrPortFrom(edgeIP, uint16(p.target.Port)).String()
 	if p.acct.LocalIP != "" {
-		p.localIP = netip.MustParseAddr(p.acct.LocalIP)
+		p.localIP = netip.MustParseAddr(p.acct.LocalIP).Unmap()
+		for _, ip := range ips { // a dual-stack edge: the address of local_ip's family
+			if ip.Unmap().Is4() == p.localIP.Is4() {
+				edgeIP = ip.Unmap()
+				break
+			}
+		}
+		if edgeIP.Is4() != p.localIP.Is4() {
+			fam := map[bool]string{true: "IPv4", false: "IPv6"}
+			return fmt.Errorf("local_ip %s is %s but the edge %s has no %s address (%v): media could not flow",
+				p.localIP, fam[p.localIP.Is4()], p.target.Host, fam[p.localIP.Is4()], ips)
+		}
 	} else {
 		p.localIP, err = routeLocalIP(edgeIP)
 		if err != nil {
 			return err
 		}
 	}
+	p.dest = netip.AddrPortFrom(edgeIP, uint16(p.target.Port)).String()
 
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent("sipedge-phone/" + buildinfo.Version),

@@ -86,12 +86,11 @@ func (c *Raw) RespondBody(req *sip.Request, status int, reason, extra, body stri
 			to.Params.Add("tag", c.tag)
 		}
 	}
-	host, port, _ := net.SplitHostPort(c.Local)
 	var b strings.Builder
 	res.StringWrite(&b)
 	head := strings.TrimSuffix(b.String(), "\r\n\r\n")
 	head = strings.Replace(head, "Content-Length: 0", fmt.Sprintf("Content-Length: %d", len(body)), 1)
-	c.Send(head + "\r\nContact: <sip:" + host + ":" + port + ";transport=tls>\r\n" + extra + "\r\n" + body)
+	c.Send(head + "\r\nContact: <sip:" + c.Local + ";transport=tls>\r\n" + extra + "\r\n" + body)
 }
 
 func (c *Raw) ReadMsg(d time.Duration) sip.Message {
@@ -168,16 +167,15 @@ func (c *Raw) Request(method, ruri, from, to, extra, body string) string {
 	if c.udp {
 		tr = "UDP"
 	}
-	host, port, _ := net.SplitHostPort(c.Local)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, ruri)
-	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s:%s;branch=z9hG4bK%s;rport\r\n", tr, host, port, sip.GenerateTagN(10))
+	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n", tr, c.Local, sip.GenerateTagN(10))
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
 	fmt.Fprintf(&b, "From: <%s>;tag=%s\r\n", from, c.tag)
 	fmt.Fprintf(&b, "To: <%s>\r\n", to)
 	fmt.Fprintf(&b, "Call-ID: %s\r\n", c.cid)
 	fmt.Fprintf(&b, "CSeq: %d %s\r\n", c.seq, method)
-	fmt.Fprintf(&b, "Contact: <sip:%s@%s:%s;transport=%s>\r\n", strings.TrimPrefix(strings.Split(from, "@")[0], "sip:"), host, port, strings.ToLower(tr))
+	fmt.Fprintf(&b, "Contact: <sip:%s@%s;transport=%s>\r\n", strings.TrimPrefix(strings.Split(from, "@")[0], "sip:"), c.Local, strings.ToLower(tr))
 	b.WriteString(extra)
 	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(body), body)
 	return b.String()
@@ -186,14 +184,13 @@ func (c *Raw) Request(method, ruri, from, to, extra, body string) string {
 // Ack builds the ACK for a 2xx to this client's INVITE: Request-URI from the Contact, Route from the
 // Record-Route set reversed (RFC 3261 §12.1.2, §13.2.2.4).
 func (c *Raw) Ack(res *sip.Response) string {
-	host, port, _ := net.SplitHostPort(c.Local)
 	tr := "TLS"
 	if c.udp {
 		tr = "UDP"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "ACK %s SIP/2.0\r\n", res.Contact().Address.String())
-	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s:%s;branch=z9hG4bK%s;rport\r\n", tr, host, port, sip.GenerateTagN(10))
+	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n", tr, c.Local, sip.GenerateTagN(10))
 	rr := res.GetHeaders("Record-Route")
 	for i := len(rr) - 1; i >= 0; i-- {
 		fmt.Fprintf(&b, "Route: %s\r\n", rr[i].Value())
