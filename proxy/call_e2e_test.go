@@ -1,7 +1,9 @@
 package proxy_test
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -124,4 +126,33 @@ func TestCancelAndBusyThroughEdge(t *testing.T) {
 		t.Errorf("rejected call ended with %d %s; want the callee's rejection", end.Code, end.Reason)
 	}
 	_ = context.Background
+}
+
+// A PBX that challenges BYE (407): the phone sends the BYE again with credentials through the edge,
+// which keeps the dialog across the challenge (a 481 there would leave the desk phone in the call).
+func TestChallengedBYEThroughEdge(t *testing.T) {
+	k := testpeers.StartKamailio(t, testpeers.KamailioOptions{Domain: "pbx.test", ChallengeBYE: true,
+		Users: map[string]string{"alice": "pw-alice", "bob": "pw-bob"}})
+	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + k.Addr("tcp")} })
+	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
+	bob := deskPhone(t, k, "bob", 1000, "auto")
+	ctx := ctxT(t, 20*time.Second)
+	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	if err := call.Hangup(ctx); err != nil {
+		t.Fatalf("hangup: %v", err)
+	}
+	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
+	if ds := e.App.Proxy.Dialogs(); len(ds) != 0 {
+		t.Errorf("dialogs left after the challenged BYE went through: %+v", ds)
+	}
+	if log, _ := os.ReadFile(k.LogPath()); bytes.Count(log, []byte("<- BYE")) < 2 {
+		t.Error("Kamailio did not see the BYE twice (challenged, then with credentials)")
+	}
 }

@@ -63,6 +63,9 @@ type KamailioOptions struct {
 	// default offers none, which some clients mishandle: SIPVicious svcrack 0.3.3 then sends qop=auth
 	// without cnonce and nc, and Kamailio answers 400 Bad Auth Credentials to every guess.
 	DigestQOP bool
+	// ChallengeBYE makes Kamailio challenge every BYE (407), as some PBXs do: the sender must send it
+	// again with credentials.
+	ChallengeBYE bool
 	// MinExpires is the smallest registration expiry accepted (seconds); default 10.
 	MinExpires int
 	// Debug is Kamailio's log level (-5..3, 3 = debug); 0 means the default 2 (info: one line per request
