@@ -33,17 +33,17 @@ func (c *Call) end(code int, reason string, err error) {
 	c.mu.Lock()
 	c.finalStats = &s
 	c.mu.Unlock()
-	close(c.done)
 	c.rememberEnded()
+	c.p.mu.Lock()
+	delete(c.p.calls, c.id)
+	c.p.mu.Unlock()
+	close(c.done) // after the call left the phone: once Done is closed, Calls() no longer lists it
 	c.mu.Lock()
 	invTx := c.invTx
 	c.mu.Unlock()
 	if invTx != nil {
 		invTx.Terminate()
 	}
-	c.p.mu.Lock()
-	delete(c.p.calls, c.id)
-	c.p.mu.Unlock()
 
 	e := c.event(EventEnded)
 	e.State = prev
