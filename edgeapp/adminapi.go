@@ -1,10 +1,13 @@
 package edgeapp
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/sipedge/sipedge/secevent"
 )
 
 // adminAPI adds the operator endpoints to the admin server (loopback or a management network only: the
@@ -14,8 +17,36 @@ import (
 //	GET    /flows        phone connections with their users and registered contacts
 //	GET    /bans         banned source IPs with rule, reason and expiry
 //	DELETE /bans/{ip}    lift a ban (security event ban_removed)
+//	DELETE /calls/{id}   end a call (its call_id) with BYE to both parties (security event call_terminated_by_operator)
 func (a *App) adminAPI() {
 	a.Admin.Handle("GET /calls", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, a.Proxy.Dialogs()) })
+	a.Admin.Handle("DELETE /calls/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var users []string
+		for _, d := range a.Proxy.Dialogs() {
+			if d.ID == id && d.Method == "INVITE" {
+				users = append(users, d.UserA, d.UserB)
+			}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		if err := a.Proxy.EndCall(ctx, id, "terminated by operator"); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		ev := secevent.Event{Type: secevent.CallTerminatedByOperator, CallID: id, Reason: "ended via the admin API"}
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			ev.SrcIP, ev.SrcPort = ap.Addr().Unmap().String(), int(ap.Port())
+		}
+		for _, u := range users {
+			if u != "" {
+				ev.User = u // the first party the edge knows a user for
+				break
+			}
+		}
+		_ = a.Sec.Emit(ev)
+		w.WriteHeader(http.StatusNoContent)
+	})
 	a.Admin.Handle("GET /flows", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, a.Proxy.Flows()) })
 	a.Admin.Handle("GET /bans", func(w http.ResponseWriter, r *http.Request) {
 		type ban struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/internal/edgetest"
+	"github.com/sipedge/sipedge/softphone"
 )
 
 func adminDo(t *testing.T, e *testEdge, method, path string) (int, string) {
@@ -83,5 +84,62 @@ func TestAdminFlowsAndBans(t *testing.T) {
 		if !strings.Contains(string(sec), want) {
 			t.Errorf("security log lacks %s", want)
 		}
+	}
+}
+
+// An operator ends a call from the admin API: BYE to both phones, the call disappears from /calls, and
+// the action is in the security log.
+func TestAdminEndsCall(t *testing.T) {
+	e := startEdge(t, func(c *config.Config) { edgetest.LocalUsers(t, c, "alice", "bob") })
+	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "sipedge"))
+	bob := startPhone(t, edgePhone(e, "bob", "pw-bob", "sipedge"))
+	bEv, stop := bob.Events(32)
+	defer stop()
+	ctx := ctxT(t, 20*time.Second)
+	call, err := alice.Dial(ctx, "sip:bob@sipedge", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "silence"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := waitEvent(t, bEv, softphone.EventIncoming, "", 5*time.Second)
+	bc, err := bob.Call(in.Call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bc.Answer(&softphone.MediaOptions{Play: "silence"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := call.WaitAnswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	code, body := adminDo(t, e, "GET", "/calls")
+	var calls []struct {
+		ID     string `json:"call_id"`
+		Method string `json:"method"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &calls) != nil || len(calls) == 0 || calls[0].Method != "INVITE" {
+		t.Fatalf("GET /calls: %d %s", code, body)
+	}
+	if code, _ := adminDo(t, e, "DELETE", "/calls/no-such-call"); code != 404 {
+		t.Errorf("DELETE of an unknown call: %d, want 404", code)
+	}
+	if code, body := adminDo(t, e, "DELETE", "/calls/"+calls[0].ID); code != 204 {
+		t.Fatalf("DELETE /calls/%s: %d %s", calls[0].ID, code, body)
+	}
+	for _, c := range []*softphone.Call{call, bc} {
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("a party is still in the call after the operator ended it")
+		}
+		if i := c.Info(); i.Reason != "remote hangup" {
+			t.Errorf("call ended with %q, want remote hangup (the edge's BYE)", i.Reason)
+		}
+	}
+	if code, body := adminDo(t, e, "GET", "/calls"); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("GET /calls after the end: %d %s", code, body)
+	}
+	sec, _ := os.ReadFile(e.Cfg.Path(e.Cfg.SecurityLog.File))
+	if !strings.Contains(string(sec), `"type":"call_terminated_by_operator"`) || !strings.Contains(string(sec), calls[0].ID) {
+		t.Errorf("security log lacks the operator's call termination:\n%s", sec)
 	}
 }

@@ -32,12 +32,14 @@ const (
 	ScannerDetected        Type = "scanner_detected"
 	SpendLimitReached      Type = "spend_limit_reached"
 	CallTerminatedByPolicy Type = "call_terminated_by_policy"
-	FlowRejected           Type = "flow_rejected"
+	// CallTerminatedByOperator: an operator ended the call through the admin API (src_ip: the API client).
+	CallTerminatedByOperator Type = "call_terminated_by_operator"
+	FlowRejected             Type = "flow_rejected"
 )
 
 // Types lists every event type.
 var Types = []Type{AuthFailed, AuthSucceeded, BanAdded, BanExpired, BanRemoved, PolicyDenied, GeoDenied,
-	FloodDetected, ScannerDetected, SpendLimitReached, CallTerminatedByPolicy, FlowRejected}
+	FloodDetected, ScannerDetected, SpendLimitReached, CallTerminatedByPolicy, CallTerminatedByOperator, FlowRejected}
 
 // ErrClosed is returned by Emit after Close.
 var ErrClosed = errors.New("security log closed")
