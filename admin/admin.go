@@ -4,11 +4,13 @@ package admin
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +28,7 @@ type Server struct {
 	mux      *http.ServeMux
 	checks   map[string]Check
 	draining bool
+	token    []byte // bearer token for everything but /healthz and /readyz; empty: no authentication
 }
 
 // New returns a server exposing the metrics of g.
@@ -39,9 +42,25 @@ func New(g prometheus.Gatherer) *Server {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	s.mux = mux
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
 	return s
+}
+
+// SetToken requires "Authorization: Bearer <token>" on every endpoint but /healthz and /readyz (probes
+// carry no credentials). Call it before Serve; an empty token turns authentication off.
+func (s *Server) SetToken(token string) { s.token = []byte(token) }
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(s.token) > 0 && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), s.token) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sipedge admin"`)
+			http.Error(w, "missing or wrong bearer token (admin.token_file)", http.StatusUnauthorized)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // Handle adds an operator endpoint (pattern as for http.ServeMux, e.g. "GET /bans"). Call it before Serve.

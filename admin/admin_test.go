@@ -67,3 +67,53 @@ func TestEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With a token, every endpoint but the probes needs "Authorization: Bearer <token>".
+func TestBearerToken(t *testing.T) {
+	s := New(prometheus.NewRegistry())
+	s.SetToken("s3cret-token-0123456789")
+	s.Handle("DELETE /calls/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	do := func(method, path, auth string) int {
+		req, _ := http.NewRequest(method, base+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, c := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"GET", "/healthz", "", 200},
+		{"GET", "/readyz", "", 200},
+		{"GET", "/metrics", "", 401},
+		{"GET", "/metrics", "Bearer wrong", 401},
+		{"GET", "/metrics", "Basic czNjcmV0", 401},
+		{"GET", "/metrics", "Bearer s3cret-token-0123456789", 200},
+		{"DELETE", "/calls/x", "", 401},
+		{"DELETE", "/calls/x", "Bearer s3cret-token-0123456789", 204},
+	} {
+		if got := do(c.method, c.path, c.auth); got != c.want {
+			t.Errorf("%s %s with %q: %d, want %d", c.method, c.path, c.auth, got, c.want)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -42,7 +42,8 @@ type Listen struct {
 
 // Admin configures the admin HTTP server.
 type Admin struct {
-	Listen string `yaml:"listen" doc:"Address (IP:PORT) of the admin HTTP server. Keep it on loopback or a management network; it has no authentication."`
+	Listen    string `yaml:"listen" doc:"Address (IP:PORT) of the admin HTTP server. Keep it on loopback or a management network."`
+	TokenFile string `yaml:"token_file" doc:"File holding a bearer token: when set, every admin endpoint but /healthz and /readyz requires 'Authorization: Bearer <token>' (Prometheus: authorization.credentials_file). Relative paths are under data_dir. Empty: no authentication (then keep admin.listen on loopback)."`
 }
 
 // TLS configures TLS on the access listeners.

@@ -101,6 +101,7 @@ func TestValidateTable(t *testing.T) {
 		{"srtp", "media: {srtp: maybe}", "media.srtp", "not one of"},
 		{"access ip", "media: {access_ip: somewhere}", "media.access_ip", "not an IP"},
 		{"media advertise", "media: {advertise: public.example}", "media.advertise", "not an IP"},
+		{"admin token file", "admin: {token_file: /nonexistent-token}", "admin.token_file", "cannot read"},
 		{"media advertise any", "media: {advertise: 0.0.0.0}", "media.advertise", "cannot be advertised"},
 		{"store", "store: {url: 'mysql://x'}", "store.url", "not supported"},
 		{"type error", "limits: {max_message_size: big}", "limits.max_message_size", "expected int"},
@@ -163,5 +164,22 @@ func TestDocsInSync(t *testing.T) {
 	}
 	if string(b) != MarkdownReference() {
 		t.Fatal("docs/configuration.md is out of date: run `make docs`")
+	}
+}
+
+func TestAdminTokenFileTooShort(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(f, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Parse([]byte("admin: {token_file: " + f + "}\n"))
+	if err == nil || !strings.Contains(err.Error(), "admin.token_file") || !strings.Contains(err.Error(), "shorter than 16") {
+		t.Fatalf("err = %v, want a short-token error", err)
+	}
+	if err := os.WriteFile(f, []byte("0123456789abcdef0123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse([]byte("admin: {token_file: " + f + "}\n")); err != nil {
+		t.Fatalf("a 20-character token: %v", err)
 	}
 }

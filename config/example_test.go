@@ -16,12 +16,13 @@ func TestDeployExampleIsValid(t *testing.T) {
 	}
 	dir := t.TempDir()
 	text := string(raw)
-	for _, p := range []string{"/etc/sipedge/tls/fullchain.pem", "/etc/sipedge/tls/privkey.pem", "/var/lib/GeoIP/GeoLite2-Country.mmdb"} {
+	for _, p := range []string{"/etc/sipedge/tls/fullchain.pem", "/etc/sipedge/tls/privkey.pem", "/var/lib/GeoIP/GeoLite2-Country.mmdb",
+		"/etc/sipedge/admin.token"} {
 		if !strings.Contains(text, p) {
 			t.Fatalf("the example no longer names %s; update this test", p)
 		}
 		local := filepath.Join(dir, filepath.Base(p))
-		if err := os.WriteFile(local, nil, 0o600); err != nil {
+		if err := os.WriteFile(local, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		text = strings.ReplaceAll(text, p, local)

@@ -103,6 +103,13 @@ func (c *Config) Validate() Errors {
 	}
 	positive(&errs, "auth.nonce_ttl", c.Auth.NonceTTL)
 
+	if f := c.Admin.TokenFile; f != "" {
+		if b, err := os.ReadFile(c.Path(f)); err != nil {
+			add("admin.token_file", "cannot read %s: %v", c.Path(f), unwrapPathErr(err))
+		} else if len(strings.TrimSpace(string(b))) < 16 {
+			add("admin.token_file", "%s holds a token shorter than 16 characters", c.Path(f))
+		}
+	}
 	if c.Media.AccessIP != "" {
 		if _, err := netip.ParseAddr(c.Media.AccessIP); err != nil {
 			add("media.access_ip", "%q is not an IP address", c.Media.AccessIP)

@@ -10,8 +10,8 @@ import (
 	"github.com/sipedge/sipedge/secevent"
 )
 
-// adminAPI adds the operator endpoints to the admin server (loopback or a management network only: the
-// admin server has no authentication):
+// adminAPI adds the operator endpoints to the admin server (behind admin.token_file's bearer token when
+// set; otherwise keep the server on loopback):
 //
 //	GET    /calls        calls and subscriptions the proxy tracks
 //	GET    /flows        phone connections with their users and registered contacts

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,9 +120,20 @@ func New(cfg *config.Config, stdout, logOut io.Writer) (a *App, err error) {
 		return nil, err
 	}
 	a.Admin = admin.New(a.Registry)
+	if f := cfg.Admin.TokenFile; f != "" {
+		tok, err := os.ReadFile(cfg.Path(f))
+		if err != nil {
+			return nil, fmt.Errorf("admin.token_file: %w", err)
+		}
+		a.Admin.SetToken(strings.TrimSpace(string(tok)))
+	}
 	a.adminLn, err = net.Listen("tcp", cfg.Admin.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("admin.listen: %w", err)
+	}
+	if ap, err := netip.ParseAddrPort(a.adminLn.Addr().String()); err == nil && !ap.Addr().IsLoopback() && cfg.Admin.TokenFile == "" {
+		a.Log.Warn("the admin server listens beyond loopback without admin.token_file: anyone who reaches it can list and end calls and lift bans",
+			zap.String("listen", a.adminLn.Addr().String()))
 	}
 	a.closers = append(a.closers, a.adminLn.Close)
 	if err := a.newProxy(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +142,33 @@ func TestAdminEndsCall(t *testing.T) {
 	sec, _ := os.ReadFile(e.Cfg.Path(e.Cfg.SecurityLog.File))
 	if !strings.Contains(string(sec), `"type":"call_terminated_by_operator"`) || !strings.Contains(string(sec), calls[0].ID) {
 		t.Errorf("security log lacks the operator's call termination:\n%s", sec)
+	}
+}
+
+// admin.token_file protects the operator endpoints and metrics of a running edge; probes stay open.
+func TestAdminTokenFile(t *testing.T) {
+	const token = "tok-0123456789abcdef"
+	e := startEdge(t, func(c *config.Config) {
+		f := filepath.Join(c.DataDir, "admin.token")
+		if err := os.WriteFile(f, []byte(token+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.Admin.TokenFile = f
+	})
+	if code, _ := adminDo(t, e, "GET", "/flows"); code != 401 {
+		t.Errorf("GET /flows without the token: %d, want 401", code)
+	}
+	if code, _ := adminDo(t, e, "GET", "/healthz"); code != 200 {
+		t.Errorf("GET /healthz without the token: %d, want 200", code)
+	}
+	req, _ := http.NewRequest("GET", "http://"+e.App.AdminAddr()+"/flows", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("GET /flows with the token: %d, want 200", res.StatusCode)
 	}
 }
