@@ -36,14 +36,7 @@ func TestCallsBothWaysThroughEdge(t *testing.T) {
 	// alice (edge, TLS) -> bob (desk phone at the PBX); bob hangs up: BYE from the core side.
 	ctx := ctxT(t, 30*time.Second)
 	rec := filepath.Join(dir, "a1.wav")
-	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatalf("call to bob: %v", err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", softphone.MediaOptions{Play: "tone:440", Record: rec})
 	time.Sleep(1500 * time.Millisecond)
 	if err := bob.Hangup(); err != nil {
 		t.Fatal(err)
@@ -137,14 +130,7 @@ func TestChallengedBYEThroughEdge(t *testing.T) {
 	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
 	bob := deskPhone(t, k, "bob", 1000, "auto")
 	ctx := ctxT(t, 20*time.Second)
-	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", softphone.MediaOptions{Play: "tone:440"})
 	if err := call.Hangup(ctx); err != nil {
 		t.Fatalf("hangup: %v", err)
 	}

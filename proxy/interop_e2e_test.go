@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/edgetest"
 	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone"
 	"github.com/sipedge/sipedge/tlsutil"
@@ -28,14 +29,7 @@ func TestBaresipThroughEdge(t *testing.T) {
 	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
 	ctx := ctxT(t, 30*time.Second)
 	rec := filepath.Join(t.TempDir(), "a.wav")
-	call, err := alice.Dial(ctx, "sip:dave@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatalf("call to baresip through the edge: %v", err)
-	}
-	waitB(t, dave, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, dave, "sip:dave@pbx.test", softphone.MediaOptions{Play: "tone:440", Record: rec})
 	if err := call.SendDTMF(ctx, "5"); err != nil {
 		t.Fatal(err)
 	}
@@ -124,18 +118,16 @@ func TestUDPPhoneThroughEdge(t *testing.T) {
 	alice := startPhone(t, edgePhone(e, "alice", "pw-alice", "pbx.test"))
 	ctx := ctxT(t, 20*time.Second)
 	rec := filepath.Join(t.TempDir(), "a.wav")
-	call, err := alice.Dial(ctx, "sip:erin@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatalf("call to a UDP phone through the edge: %v", err)
-	}
-	waitB(t, erin, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, erin, "sip:erin@pbx.test", softphone.MediaOptions{Play: "tone:440", Record: rec})
 	time.Sleep(1200 * time.Millisecond)
 	if err := erin.Hangup(); err != nil {
 		t.Fatal(err)
 	}
 	waitB(t, erin, 5*time.Second, testpeers.EventCallClosed)
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("alice's call did not end after the UDP phone hung up")
+	}
 	testpeers.AssertTone(t, rec, 1000)
 }

@@ -30,24 +30,9 @@ func TestIPv6PhoneThroughEdge(t *testing.T) {
 	bob := deskPhone(t, k, "bob", 1000, "auto")
 	ctx := ctxT(t, 20*time.Second)
 	rec := filepath.Join(t.TempDir(), "a.wav")
-	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatalf("call from an IPv6 phone: %v", err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", softphone.MediaOptions{Play: "tone:440", Record: rec})
 	time.Sleep(1500 * time.Millisecond)
-	ds := e.App.Proxy.Dialogs()
-	if len(ds) != 1 {
-		t.Fatalf("dialogs %+v", ds)
-	}
-	s, ok := e.App.Relay.Lookup(ds[0].Session)
-	if !ok {
-		t.Fatalf("no media session %q", ds[0].Session)
-	}
-	legs := s.Stats().Streams[0].Legs
+	legs := edgetest.OnlySession(t, e).Stats().Streams[0].Legs
 	phone, pbx := legs[relay.Caller], legs[relay.Callee]
 	if !phone.Local.Addr().Is6() || !phone.Remote.Addr().Is6() || !pbx.Local.Addr().Is4() || phone.Suite == "" || !phone.Latched {
 		t.Errorf("access leg %s <-> %s (%s, latched %v), core leg %s: want SRTP over IPv6 toward the phone, IPv4 toward the PBX",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/edgetest"
 	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone"
 )
@@ -34,16 +35,9 @@ func TestEndCallDrainAndMetrics(t *testing.T) {
 	aEv, stop := alice.Events(128)
 	defer stop()
 	ctx := ctxT(t, 30*time.Second)
-	mo := softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "silence"}}
+	mo := softphone.MediaOptions{Play: "silence"}
 
-	call, err := alice.Dial(ctx, "sip:bob@pbx.test", mo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", mo)
 	ds := e.App.Proxy.Dialogs()
 	if len(ds) != 1 || !ds[0].Confirmed || ds[0].UserA != "alice" {
 		t.Fatalf("dialogs %+v", ds)
@@ -58,14 +52,7 @@ func TestEndCallDrainAndMetrics(t *testing.T) {
 	}
 
 	// Drain: a call in progress keeps going, a new one gets 503, Drain returns when the call ends.
-	call, err = alice.Dial(ctx, "sip:bob@pbx.test", mo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call = edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", mo)
 	drained := make(chan struct{})
 	go func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -74,7 +61,7 @@ func TestEndCallDrainAndMetrics(t *testing.T) {
 		close(drained)
 	}()
 	time.Sleep(100 * time.Millisecond)
-	c2, err := alice.Dial(ctx, "sip:bob@pbx.test", mo)
+	c2, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: mo})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sipedge/sipedge/config"
+	"github.com/sipedge/sipedge/internal/edgetest"
 	"github.com/sipedge/sipedge/internal/testpeers"
 	"github.com/sipedge/sipedge/softphone"
 )
@@ -20,14 +21,7 @@ func TestUDPCoreSide(t *testing.T) {
 	aEv, stop := alice.Events(64)
 	defer stop()
 	ctx := ctxT(t, 20*time.Second)
-	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", softphone.MediaOptions{Play: "tone:440"})
 	if err := bob.Hangup(); err != nil {
 		t.Fatal(err)
 	}

@@ -135,24 +135,9 @@ func TestAnchoredCallSRTPToRTP(t *testing.T) {
 	cap := startCapture(t)
 	ctx := edgetest.Ctx(t, 30*time.Second)
 	rec := filepath.Join(t.TempDir(), "alice.wav")
-	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", softphone.MediaOptions{Play: "tone:440", Record: rec})
 	time.Sleep(2 * time.Second)
-	ds := e.App.Proxy.Dialogs()
-	if len(ds) != 1 {
-		t.Fatalf("dialogs %+v", ds)
-	}
-	s, ok := e.App.Relay.Lookup(ds[0].Session)
-	if !ok {
-		t.Fatalf("no relay session %q", ds[0].Session)
-	}
-	st := s.Stats()
+	st := edgetest.OnlySession(t, e).Stats()
 	if err := call.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -246,20 +231,9 @@ func TestForgedMediaIsDropped(t *testing.T) {
 
 	alice := edgetest.StartPhone(t, edgetest.PhoneAccount(e, "alice", "pw-alice", "pbx.test"))
 	rec := filepath.Join(t.TempDir(), "alice.wav")
-	call, err := alice.Dial(ctx, "sip:bob@pbx.test", softphone.DialOptions{MediaOptions: softphone.MediaOptions{Play: "tone:440", Record: rec}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitB(t, bob, 5*time.Second, testpeers.EventCallEstablished)
+	call := edgetest.CallDesk(t, ctx, alice, bob, "sip:bob@pbx.test", softphone.MediaOptions{Play: "tone:440", Record: rec})
 	time.Sleep(500 * time.Millisecond)
-	ds := e.App.Proxy.Dialogs()
-	s, ok := e.App.Relay.Lookup(ds[0].Session)
-	if !ok {
-		t.Fatal("no relay session")
-	}
+	s := edgetest.OnlySession(t, e)
 	before := s.Stats().Streams[0]
 	acc := before.Legs[relay.Caller]
 	// An attacker on another address sends RTP-looking packets (with the phone's SSRC guessed from

@@ -8,6 +8,8 @@ import (
 
 	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/internal/testpeers"
+	"github.com/sipedge/sipedge/relay"
+	"github.com/sipedge/sipedge/softphone"
 	"github.com/sipedge/sipedge/userdb"
 )
 
@@ -48,4 +50,32 @@ func LocalUsers(t *testing.T, c *config.Config, users ...string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// CallDesk dials uri from p and waits until the call is answered and the desk phone has it established.
+func CallDesk(t *testing.T, ctx context.Context, p *softphone.Phone, desk *testpeers.Baresip, uri string, mo softphone.MediaOptions) *softphone.Call {
+	t.Helper()
+	call, err := p.Dial(ctx, uri, softphone.DialOptions{MediaOptions: mo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call.WaitAnswered(ctx); err != nil {
+		t.Fatalf("call to %s: %v", uri, err)
+	}
+	WaitB(t, desk, 5*time.Second, testpeers.EventCallEstablished)
+	return call
+}
+
+// OnlySession returns the relay session of the edge's only dialog.
+func OnlySession(t *testing.T, e *Edge) *relay.Session {
+	t.Helper()
+	ds := e.App.Proxy.Dialogs()
+	if len(ds) != 1 {
+		t.Fatalf("dialogs %+v, want one", ds)
+	}
+	s, ok := e.App.Relay.Lookup(ds[0].Session)
+	if !ok {
+		t.Fatalf("no relay session %q", ds[0].Session)
+	}
+	return s
 }
