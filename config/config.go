@@ -37,7 +37,7 @@ type SecurityLog struct {
 type Listen struct {
 	Access    []string `yaml:"access" doc:"Access-side listeners facing the phones, as URLs: tls://IP:PORT, tcp://IP:PORT, udp://IP:PORT. At least one tls:// listener is required."`
 	Advertise string   `yaml:"advertise" doc:"Host name or IP the phones use to reach the edge (what they resolve for tls://HOST:5061). Used in the Record-Route and Path entries sent to phones and to recognise the edge's own Route entries. Empty: the local address of the phone's connection."`
-	Core      string   `yaml:"core" doc:"Core-side listener toward the PBX, as a URL (udp:// or tcp://). Its address is what the PBX sees as the edge."`
+	Core      string   `yaml:"core" doc:"Core-side listener toward the PBX, as a URL (udp://, tcp:// or tls://; tls:// uses the edge's TLS certificate and goes with tls:// PBX targets). Its address is what the PBX sees as the edge."`
 }
 
 // Admin configures the admin HTTP server.
@@ -56,10 +56,18 @@ type TLS struct {
 
 // PBX configures the PBX targets.
 type PBX struct {
-	Targets       []string `yaml:"targets" doc:"PBX addresses as SIP URLs, e.g. udp://10.0.0.5:5060 or tcp://pbx.lan:5060. Empty: standalone mode (the edge is the registrar)."`
+	Targets       []string `yaml:"targets" doc:"PBX addresses as SIP URLs, e.g. udp://10.0.0.5:5060, tcp://pbx.lan:5060 or tls://pbx.example.com:5061 (TLS targets need listen.core tls://, and all targets then use TLS). Empty: standalone mode (the edge is the registrar)."`
 	Mode          string   `yaml:"mode" doc:"failover: use the first healthy target; all: register at every target (registration fork), calls to the first healthy one."`
 	ProbeInterval Duration `yaml:"probe_interval" doc:"How often each target is probed with OPTIONS."`
 	ProbeTimeout  Duration `yaml:"probe_timeout" doc:"How long a probe may take before the target counts as down."`
+	TLS           PBXTLS   `yaml:"tls" doc:"TLS toward tls:// targets: how the edge verifies the PBX's certificate."`
+}
+
+// PBXTLS configures TLS connections to the PBX.
+type PBXTLS struct {
+	CAFile             string `yaml:"ca_file" doc:"PEM CA bundle that signs the PBX certificates. Empty: the system's trusted roots."`
+	ServerName         string `yaml:"server_name" doc:"Name the PBX certificates must carry. Empty: the target's host name (or IP address)."`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify" doc:"Accept any PBX certificate (no verification). Only for testing: anyone on the path can then read and change calls and SRTP keys."`
 }
 
 // Auth configures authentication.
@@ -77,6 +85,7 @@ type Media struct {
 	CoreIP      string   `yaml:"core_ip" doc:"IP address the edge binds and advertises in SDP toward the PBX."`
 	PortRange   string   `yaml:"port_range" doc:"UDP port range for media relay ports, as FIRST-LAST (both even-aligned pairs are used for RTP/RTCP)."`
 	SRTP        string   `yaml:"srtp" doc:"Access-side SRTP: required (offers without usable SDES crypto get 488), optional (SRTP when offered, else RTP) or off."`
+	CoreSRTP    string   `yaml:"core_srtp" doc:"Core-side SRTP: accept (plain RTP offers toward the PBX; SRTP when the PBX offers it) or required (SDES SRTP offers toward the PBX, SRTP required from it; needs TLS toward the PBX so the keys are not sent in clear)."`
 	Timeout     Duration `yaml:"timeout" doc:"A call with no media packets for this long is ended with BYE on both sides."`
 	HoldTimeout Duration `yaml:"hold_timeout" doc:"Media timeout while a call is on hold."`
 }

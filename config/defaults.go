@@ -57,6 +57,7 @@ func (c *Config) ApplyDefaults() {
 	def(&c.Media.CoreIP, "127.0.0.1")
 	def(&c.Media.PortRange, "20000-29999")
 	def(&c.Media.SRTP, "required")
+	def(&c.Media.CoreSRTP, "accept")
 	defD(&c.Media.Timeout, 30*time.Second)
 	defD(&c.Media.HoldTimeout, 2*time.Hour)
 	defI(&c.Limits.MaxMessageSize, 16384)

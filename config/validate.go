@@ -69,8 +69,9 @@ func (c *Config) Validate() Errors {
 	if len(c.Listen.Access) > 0 && !hasTLS {
 		add("listen.access", "at least one tls:// listener is required (remote phones connect over TLS)")
 	}
-	if _, err := ParseEndpoint(c.Listen.Core, true, "udp", "tcp"); err != nil {
-		add("listen.core", "%v (the core side speaks udp or tcp to the PBX)", err)
+	coreEP, err := ParseEndpoint(c.Listen.Core, true, "udp", "tcp", "tls")
+	if err != nil {
+		add("listen.core", "%v (the core side speaks udp, tcp or tls to the PBX)", err)
 	}
 	if a := c.Listen.Advertise; a != "" && (strings.ContainsAny(a, " \t:;@<>\"/") || len(a) > 253) {
 		add("listen.advertise", "%q is not a host name or IPv4 address (no port, no scheme)", a)
@@ -85,10 +86,29 @@ func (c *Config) Validate() Errors {
 	fileExists("tls.client_ca_file", c.TLS.ClientCAFile)
 	oneOf("tls.min_version", c.TLS.MinVersion, "1.2", "1.3")
 
+	tlsTargets := 0
 	for i, s := range c.PBX.Targets {
-		if _, err := ParseEndpoint(s, false, "udp", "tcp", "tls"); err != nil {
+		ep, err := ParseEndpoint(s, false, "udp", "tcp", "tls")
+		if err != nil {
 			add(fmt.Sprintf("pbx.targets[%d]", i), "%v", err)
+			continue
 		}
+		if ep.Transport == "tls" {
+			tlsTargets++
+		}
+	}
+	coreTLS := coreEP.Transport == "tls"
+	switch {
+	case tlsTargets > 0 && tlsTargets < len(c.PBX.Targets):
+		add("pbx.targets", "mixes tls:// and other targets: use TLS toward every PBX target or none")
+	case tlsTargets > 0 && !coreTLS && err == nil:
+		add("listen.core", "is %s:// but pbx.targets are tls://: the PBX's requests to the edge would travel unencrypted; use tls://", coreEP.Transport)
+	case coreTLS && len(c.PBX.Targets) > 0 && tlsTargets == 0:
+		add("listen.core", "is tls:// but pbx.targets are not: use tls:// targets too (or a udp/tcp core listener)")
+	}
+	fileExists("pbx.tls.ca_file", c.PBX.TLS.CAFile)
+	if c.PBX.TLS.ServerName != "" && strings.ContainsAny(c.PBX.TLS.ServerName, " /:@") {
+		add("pbx.tls.server_name", "%q is not a host name", c.PBX.TLS.ServerName)
 	}
 	oneOf("pbx.mode", c.PBX.Mode, "failover", "all")
 	positive(&errs, "pbx.probe_interval", c.PBX.ProbeInterval)
@@ -129,6 +149,10 @@ func (c *Config) Validate() Errors {
 		add("media.port_range", "%v", err)
 	}
 	oneOf("media.srtp", c.Media.SRTP, "required", "optional", "off")
+	oneOf("media.core_srtp", c.Media.CoreSRTP, "accept", "required")
+	if c.Media.CoreSRTP == "required" && (len(c.PBX.Targets) == 0 || !coreTLS) {
+		add("media.core_srtp", "required needs TLS toward the PBX (tls:// listen.core and pbx.targets): SDES keys would otherwise be sent in clear")
+	}
 	positive(&errs, "media.timeout", c.Media.Timeout)
 	positive(&errs, "media.hold_timeout", c.Media.HoldTimeout)
 

@@ -66,7 +66,8 @@ type App struct {
 	Level       zap.AtomicLevel
 	Sec         *secevent.Log
 	Registry    *prometheus.Registry
-	TLS         *tls.Config
+	TLS         *tls.Config // server side: access listeners (and a tls:// core listener)
+	CoreTLS     *tls.Config // client side: connections to tls:// PBX targets
 	Fingerprint string
 	Access      []Socket
 	Core        Socket
@@ -178,7 +179,7 @@ func (a *App) newProxy() error {
 		return err
 	}
 	p, err := proxy.New(proxy.Config{Cfg: cfg, Log: a.Log.Named("sip"), Sec: countryEmitter{a.Sec, a.Policy}, Registerer: a.Registry,
-		TLS: a.TLS, Users: a.Users, Hooks: a.policyHooks(), Media: mediaAdapter{a.Relay}})
+		TLS: a.TLS, CoreTLS: a.CoreTLS, Users: a.Users, Hooks: a.policyHooks(), Media: mediaAdapter{a.Relay}})
 	if err != nil {
 		return err
 	}
@@ -215,6 +216,23 @@ func (a *App) loadTLS() error {
 		a.TLS.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	a.Fingerprint = tlsutil.Fingerprint(cert.Certificate[0])
+	// Toward tls:// PBX targets the edge is a TLS client that verifies the PBX (pbx.tls).
+	pt := a.Cfg.PBX.TLS
+	a.CoreTLS = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: pt.ServerName, InsecureSkipVerify: pt.InsecureSkipVerify}
+	if pt.CAFile != "" {
+		pem, err := os.ReadFile(a.Cfg.Path(pt.CAFile))
+		if err != nil {
+			return fmt.Errorf("pbx.tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("pbx.tls.ca_file: no PEM certificates in %s", pt.CAFile)
+		}
+		a.CoreTLS.RootCAs = pool
+	}
+	if pt.InsecureSkipVerify {
+		a.Log.Warn("pbx.tls.insecure_skip_verify: the PBX's certificate is not verified")
+	}
 	return nil
 }
 

@@ -39,7 +39,8 @@ type Config struct {
 	Log        *zap.Logger
 	Sec        secevent.Emitter
 	Registerer prometheus.Registerer
-	TLS        *tls.Config // server config of the access TLS listeners
+	TLS        *tls.Config // server config of the access TLS listeners (and of a tls:// core listener)
+	CoreTLS    *tls.Config // client config toward tls:// PBX targets (verification of the PBX)
 	Users      *userdb.DB  // users file (local auth, standalone registrar); may be nil in passthrough mode
 	Hooks      Hooks       // policy plugs in here; nil funcs are no-ops
 	Media      Media       // media anchoring (the relay); nil: SDP passes unchanged
@@ -234,7 +235,11 @@ func New(c Config) (*Proxy, error) {
 		}))
 	coreParser := sip.NewParser()
 	coreParser.MaxMessageLength = 65535
-	p.coreTP = sip.NewTransportLayer(net.DefaultResolver, coreParser, nil, sip.WithTransportLayerLogger(slog))
+	coreTLS := c.CoreTLS
+	if coreTLS == nil {
+		coreTLS = &tls.Config{MinVersion: tls.VersionTLS12} // system roots, the target's name
+	}
+	p.coreTP = sip.NewTransportLayer(net.DefaultResolver, coreParser, coreTLS, sip.WithTransportLayerLogger(slog))
 	p.accessTxl = sip.NewTransactionLayer(p.accessTP, sip.WithTransactionLayerLogger(slog),
 		sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) { p.strayResponse(sideAccess, r) }))
 	p.coreTxl = sip.NewTransactionLayer(p.coreTP, sip.WithTransactionLayerLogger(slog),
@@ -298,9 +303,12 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 			return fmt.Errorf("%w: access transport %q", ErrConfig, s.Transport)
 		}
 	}
-	ep, err := config.ParseEndpoint(cfg.Listen.Core, true, "udp", "tcp")
+	ep, err := config.ParseEndpoint(cfg.Listen.Core, true, "udp", "tcp", "tls")
 	if err != nil {
 		return fmt.Errorf("%w: listen.core: %v", ErrConfig, err)
+	}
+	if ep.Transport == "tls" && p.tlsConf == nil {
+		return fmt.Errorf("%w: tls core listener without TLS config", ErrConfig)
 	}
 	var port int
 	if core.Packet != nil {
@@ -309,11 +317,19 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 		starts = append(starts, func() func() error { return func() error { return p.coreTP.ServeUDP(core.Packet) } })
 	} else {
 		port = core.Stream.Addr().(*net.TCPAddr).Port
+		coreTLS := ep.Transport == "tls"
 		starts = append(starts, func() func() error {
-			l := newAdmitListener(core.Stream, admitOptions{})
+			o := admitOptions{}
+			if coreTLS { // the PBX connects with TLS and is handed the edge's certificate
+				o.tlsConf, o.handshake = p.tlsConf, cfg.Limits.TLSHandshakeTimeout.D()
+			}
+			l := newAdmitListener(core.Stream, o)
 			p.mu.Lock()
 			p.listeners = append(p.listeners, l)
 			p.mu.Unlock()
+			if coreTLS {
+				return func() error { return p.coreTP.ServeTLS(l) }
+			}
 			return func() error { return p.coreTP.ServeTCP(l) }
 		})
 	}

@@ -63,6 +63,8 @@ const (
 	SRTPRequired = "required" // offers SAVP with crypto; an access party without usable crypto is refused
 	SRTPOptional = "optional" // SRTP when the phone offers or accepts crypto, else plain RTP
 	SRTPOff      = "off"      // plain RTP only; RTP/SAVP streams are disabled (port 0)
+	// CoreSRTPAccept (core side only): plain RTP offers toward the PBX, SRTP when the PBX offers it.
+	CoreSRTPAccept = "accept"
 )
 
 // End-of-session reasons with their own metric label; Close accepts any text (it goes to
@@ -96,6 +98,9 @@ type Config struct {
 	PortMin, PortMax int
 	// SRTP is the access-side mode: SRTPRequired (default), SRTPOptional or SRTPOff.
 	SRTP string
+	// CoreSRTP is the core-side mode: CoreSRTPAccept (default: plain RTP offers, SRTP when the PBX
+	// offers it) or SRTPRequired (SDES SRTP offers toward the PBX, SRTP required from it).
+	CoreSRTP string
 	// Timeout ends a session with no media on any leg for this long (default 30s);
 	// HoldTimeout replaces it while a stream is on hold (default 2h). The clock starts
 	// with the first answer.
@@ -125,6 +130,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SRTP == "" {
 		c.SRTP = SRTPRequired
 	}
+	if c.CoreSRTP == "" {
+		c.CoreSRTP = CoreSRTPAccept
+	}
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
 	}
@@ -153,6 +161,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: PortMin/PortMax: %d-%d holds fewer than two even RTP/RTCP pairs", ErrConfig, c.PortMin, c.PortMax)
 	case c.SRTP != SRTPRequired && c.SRTP != SRTPOptional && c.SRTP != SRTPOff:
 		return c, fmt.Errorf("%w: SRTP: %q is not one of required, optional, off", ErrConfig, c.SRTP)
+	case c.CoreSRTP != CoreSRTPAccept && c.CoreSRTP != SRTPRequired:
+		return c, fmt.Errorf("%w: CoreSRTP: %q is not one of accept, required", ErrConfig, c.CoreSRTP)
 	case c.Timeout < 0 || c.HoldTimeout < 0:
 		return c, fmt.Errorf("%w: Timeout/HoldTimeout must be positive", ErrConfig)
 	}

@@ -422,3 +422,70 @@ func TestAddressFamilyMismatchIsRefused(t *testing.T) {
 		t.Errorf("answer with 0.0.0.0: %v", err)
 	}
 }
+
+// media.core_srtp required: the edge offers SDES SRTP to the PBX, the PBX's SRTP answer keys the core
+// leg, media is encrypted on both legs (each with its own keys), and a plain answer from the PBX is refused.
+func TestCoreSRTPRequired(t *testing.T) {
+	r := testRelay(t, func(c *Config) { c.CoreSRTP = SRTPRequired })
+	phoneLines := []media.CryptoAttr{mustCrypto(t, 1, media.SuiteGCM128)}
+	phone, pbx := newPeer(t, phoneIP), newPeer(t, pbxIP)
+	s := r.Session("core-srtp")
+	defer s.Close(ReasonHangup)
+	out, err := s.Offer(Access, sdpOpts{origin: "phone 1", addr: phone.addr(), proto: "RTP/SAVP", attrs: cryptoAttrs(phoneLines...)}.body(), netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "RTP/SAVP") {
+		t.Fatalf("the offer to the PBX is not SRTP:\n%s", out)
+	}
+	offered := cryptosIn(t, out, 0)
+	if len(offered) == 0 {
+		t.Fatalf("no crypto offered to the PBX:\n%s", out)
+	}
+	_, pbxKey, err := media.AnswerCrypto(offered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := s.Answer(Core, sdpOpts{origin: "pbx 9", addr: pbx.addr(), proto: "RTP/SAVP", attrs: cryptoAttrs(pbxKey)}.body(), netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edgeAccess, edgeCore := mediaAddr(t, ans, 0), mediaAddr(t, out, 0)
+	// Keys: the phone encrypts with its line and decrypts the edge's; the PBX likewise on its leg.
+	phoneMine, err := media.MatchAnswer(phoneLines, cryptosIn(t, ans, 0)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phone.enc, err = media.NewEncryptor(phoneMine); err != nil {
+		t.Fatal(err)
+	}
+	if phone.dec, err = media.NewDecryptor(cryptosIn(t, ans, 0)[0]); err != nil {
+		t.Fatal(err)
+	}
+	edgeToPBX, err := media.MatchAnswer(offered, pbxKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pbx.enc, err = media.NewEncryptor(pbxKey); err != nil {
+		t.Fatal(err)
+	}
+	if pbx.dec, err = media.NewDecryptor(edgeToPBX); err != nil {
+		t.Fatal(err)
+	}
+	pbx.ssrc = 0x50b50b
+	expectRTP(t, phone, edgeAccess, pbx, 0, pcmuPayload(1))
+	expectRTP(t, pbx, edgeCore, phone, 0, pcmuPayload(2))
+	if core := s.Stats().Streams[0].Legs[Callee]; !core.SRTP {
+		t.Errorf("core leg stats %+v: want SRTP", core)
+	}
+
+	// A PBX that answers plain RTP is refused.
+	s2 := r.Session("core-plain")
+	defer s2.Close(ReasonHangup)
+	if _, err := s2.Offer(Access, sdpOpts{origin: "phone 1", addr: phone.addr(), proto: "RTP/SAVP", attrs: cryptoAttrs(phoneLines...)}.body(), netip.Addr{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Answer(Core, sdpOpts{origin: "pbx 9", addr: pbx.addr()}.body(), netip.Addr{}); err == nil {
+		t.Error("a plain RTP answer from the PBX was accepted with core SRTP required")
+	}
+}

@@ -310,6 +310,9 @@ const (
 
 func (s *Session) policy(side Side) cryptoPolicy {
 	if side == Core {
+		if s.r.cfg.CoreSRTP == SRTPRequired {
+			return polRequired
+		}
 		return polAccept
 	}
 	switch s.r.cfg.SRTP {
