@@ -43,12 +43,7 @@ func TestCallsBothWaysThroughEdge(t *testing.T) {
 	}
 	waitEvent(t, aEv, softphone.EventEnded, call.ID(), 5*time.Second)
 	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
-	testpeers.AssertTone(t, rec, 1000)
-	r, err := bob.Recordings()
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpeers.AssertTone(t, r.Received, 440)
+	edgetest.AssertTones(t, rec, 1000, bob, 440)
 
 	// bob -> alice: the PBX routes through the edge by Path; alice holds and resumes (re-INVITE from
 	// the access side) and hangs up (BYE from the access side).

@@ -48,12 +48,7 @@ func TestTLSAndSRTPTowardPBX(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
-	testpeers.AssertTone(t, rec, 1000)
-	r, err := bob.Recordings()
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpeers.AssertTone(t, r.Received, 440)
+	edgetest.AssertTones(t, rec, 1000, bob, 440)
 
 	// bob -> alice: Kamailio follows the Path to the edge's TLS core listener.
 	time.Sleep(1100 * time.Millisecond) // baresip names recordings by the second

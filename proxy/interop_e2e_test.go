@@ -41,12 +41,7 @@ func TestBaresipThroughEdge(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitB(t, dave, 5*time.Second, testpeers.EventCallClosed)
-	testpeers.AssertTone(t, rec, 1000)
-	r, err := dave.Recordings()
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpeers.AssertTone(t, r.Received, 440)
+	edgetest.AssertTones(t, rec, 1000, dave, 440)
 }
 
 // Blind and attended transfer by a phone behind the edge (REFER, NOTIFY, INVITE with Replaces cross the

@@ -144,12 +144,7 @@ func TestAnchoredCallSRTPToRTP(t *testing.T) {
 	waitB(t, bob, 5*time.Second, testpeers.EventCallClosed)
 	ps := cap.stop(t)
 
-	testpeers.AssertTone(t, rec, 1000)
-	r, err := bob.Recordings()
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpeers.AssertTone(t, r.Received, 440)
+	edgetest.AssertTones(t, rec, 1000, bob, 440)
 
 	if len(st.Streams) != 1 {
 		t.Fatalf("streams %+v", st.Streams)

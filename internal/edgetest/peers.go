@@ -79,3 +79,15 @@ func OnlySession(t *testing.T, e *Edge) *relay.Session {
 	}
 	return s
 }
+
+// AssertTones checks a finished call's audio both ways: the phone's recording rec has phoneHeardHz as its
+// dominant frequency, and the desk phone's recording of what it received has deskHeardHz.
+func AssertTones(t *testing.T, rec string, phoneHeardHz float64, desk *testpeers.Baresip, deskHeardHz float64) {
+	t.Helper()
+	testpeers.AssertTone(t, rec, phoneHeardHz)
+	r, err := desk.Recordings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpeers.AssertTone(t, r.Received, deskHeardHz)
+}
