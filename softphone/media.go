@@ -70,6 +70,7 @@ type mediaSession struct {
 	remLoss   float64
 	remJitter float64
 	srtpErrs  uint64
+	strays    uint64
 	concealed uint64
 
 	lastSeq   uint16 // last audio packet received, to place DTMF packets on the audio timeline in the stats
@@ -343,6 +344,7 @@ func (m *mediaSession) Stats() CallStats {
 		RemoteLossPercent: m.remLoss * 100,
 		RemoteJitterMs:    m.remJitter,
 		SRTPErrors:        m.srtpErrs,
+		StrayPackets:      m.strays,
 		Concealed:         m.concealed,
 	}
 	if snap.Packets > 0 {

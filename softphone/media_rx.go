@@ -29,7 +29,7 @@ func (m *mediaSession) receiveLoop() {
 		now := time.Now()
 		pkt := buf[:n]
 		if media.IsRTCP(pkt) {
-			m.handleRTCP(pkt, plain, now)
+			m.handleRTCP(pkt, plain, from, now)
 			continue
 		}
 		m.handleRTP(pkt, plain, from, now)
@@ -42,7 +42,7 @@ func (m *mediaSession) rtcpLoop() {
 	buf := make([]byte, maxPacket)
 	plain := make([]byte, 0, maxPacket)
 	for {
-		n, _, err := m.rtcpConn.ReadFromUDPAddrPort(buf)
+		n, from, err := m.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -50,7 +50,7 @@ func (m *mediaSession) rtcpLoop() {
 			continue
 		}
 		if pkt := buf[:n]; media.IsRTCP(pkt) {
-			m.handleRTCP(pkt, plain, time.Now())
+			m.handleRTCP(pkt, plain, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
 		}
 	}
 }
@@ -65,9 +65,7 @@ func (m *mediaSession) handleRTP(pkt, plain []byte, from netip.AddrPort, now tim
 	if dec != nil {
 		var err error
 		if pkt, err = dec.DecryptRTP(plain[:0], pkt); err != nil {
-			m.mu.Lock()
-			m.srtpErrs++
-			m.mu.Unlock()
+			m.countDecryptFailure(from)
 			return
 		}
 	} else if neg.SRTP {
@@ -115,7 +113,19 @@ func (m *mediaSession) handleRTP(pkt, plain []byte, from netip.AddrPort, now tim
 	}
 }
 
-func (m *mediaSession) handleRTCP(pkt, plain []byte, now time.Time) {
+// countDecryptFailure counts a packet that failed SRTP/SRTCP authentication: an SRTP error when it
+// came from the peer's media addresses, a stray packet otherwise.
+func (m *mediaSession) countDecryptFailure(from netip.AddrPort) {
+	m.mu.Lock()
+	if from == m.remote || from == m.remoteRTCP {
+		m.srtpErrs++
+	} else {
+		m.strays++
+	}
+	m.mu.Unlock()
+}
+
+func (m *mediaSession) handleRTCP(pkt, plain []byte, from netip.AddrPort, now time.Time) {
 	m.mu.Lock()
 	dec := m.dec
 	m.mu.Unlock()
@@ -127,9 +137,7 @@ func (m *mediaSession) handleRTCP(pkt, plain []byte, now time.Time) {
 				// port. Dropped; only authentication failures count as SRTP errors.
 				return
 			}
-			m.mu.Lock()
-			m.srtpErrs++
-			m.mu.Unlock()
+			m.countDecryptFailure(from)
 			return
 		}
 	}

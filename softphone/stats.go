@@ -47,8 +47,12 @@ type CallStats struct {
 	RemoteJitterMs    float64 `json:"remote_jitter_ms"`
 	// MOS is the estimated mean opinion score (1..4.5).
 	MOS float64 `json:"mos"`
-	// SRTPErrors counts packets dropped for failed authentication or replay.
+	// SRTPErrors counts packets from the peer's media address dropped for failed authentication or
+	// replay (a key mismatch shows here).
 	SRTPErrors uint64 `json:"srtp_errors,omitempty"`
+	// StrayPackets counts packets from other addresses that failed authentication (someone else's
+	// media, a scan, a forged packet) and were dropped.
+	StrayPackets uint64 `json:"stray_packets,omitempty"`
 	// Concealed counts 20 ms frames filled by packet-loss concealment.
 	Concealed uint64 `json:"concealed_frames,omitempty"`
 	// DTMFReceived lists the digits received.
