@@ -287,7 +287,11 @@ func (a *App) Banner() {
 	} else {
 		fmt.Fprintf(a.out, "mode: outbound proxy to %v (%s), auth %s\n", a.Cfg.PBX.Targets, a.Cfg.PBX.Mode, a.Cfg.Auth.Mode)
 	}
-	fmt.Fprintf(a.out, "admin: http://%s (/healthz /readyz /metrics)\n", a.AdminAddr())
+	auth := "no token"
+	if a.Cfg.Admin.TokenFile != "" {
+		auth = "bearer token"
+	}
+	fmt.Fprintf(a.out, "admin: http://%s (/healthz /readyz /metrics /calls /flows /bans; %s)\n", a.AdminAddr(), auth)
 }
 
 // Run serves until ctx is cancelled, then drains (up to drain_timeout) and shuts down.
