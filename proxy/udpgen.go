@@ -58,6 +58,7 @@ func (g *udpGenerations) start(gen *udpGen) {
 	go func() {
 		defer g.wg.Done()
 		err := g.serve(gen)
+		gen.startOnce.Do(func() { close(gen.started) }) // never leave the previous generation waiting
 		if err != nil && gen.ended {
 			return // a reset, not the socket's end
 		}
