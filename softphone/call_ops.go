@@ -155,16 +155,14 @@ func (c *Call) startMedia(neg Negotiated) error {
 	c.mu.Lock()
 	c.neg = neg
 	c.remoteHold = neg.RemoteHold
-	med, mo, muted := c.med, c.mopts, c.muted
+	// Early media (not answered yet) sends silence: set before the first frame goes out.
+	med, mo, muted := c.med, c.mopts, c.muted || (c.early && c.state != StateActive)
 	c.mu.Unlock()
 	if med == nil {
 		return fmt.Errorf("%w: no media session", ErrCallState)
 	}
-	if err := med.Start(neg, mo, c.dtmfReceived); err != nil {
-		return err
-	}
 	med.SetMute(muted)
-	return nil
+	return med.Start(neg, mo, c.dtmfReceived)
 }
 
 // Mute stops (true) or resumes (false) sending our audio; RTP keeps flowing with silence.

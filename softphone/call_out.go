@@ -247,10 +247,14 @@ func (c *Call) establish(req *sip.Request, res *sip.Response) error {
 	c.mu.Lock()
 	early := c.early
 	c.mu.Unlock()
-	if early { // media runs since the early answer: now we send too (and follow a changed answer)
+	if early { // media runs since the early answer: now our audio goes out (and a changed answer is followed)
 		if err := c.applyNegotiated(neg); err != nil {
 			return err
 		}
+		c.mu.Lock()
+		med, muted := c.med, c.muted
+		c.mu.Unlock()
+		med.SetMute(muted)
 	} else if err := c.startMedia(neg); err != nil {
 		return err
 	}
@@ -259,22 +263,24 @@ func (c *Call) establish(req *sip.Request, res *sip.Response) error {
 }
 
 // earlyMedia plays what the far end sends before it answers (ringback, "the number is not in service"):
-// a provisional response carrying the SDP answer (RFC 3960). We listen only; our audio is sent once the
-// call is answered. A later early answer (another fork, a changed SDP) replaces the first.
+// a provisional response carrying the SDP answer (RFC 3960). Until the answer we send encoded silence (if
+// the early SDP lets us send at all), never our audio, and an RTCP report at once: these packets open the
+// NAT toward the edge and let its relay latch (it forwards only to an address that sent authenticated
+// SRTP or SRTCP), so the early media reaches a phone behind NAT. A later early answer (another fork, a
+// changed SDP) replaces the first.
 func (c *Call) earlyMedia(res *sip.Response) {
 	neg, err := c.sdp.applyAnswer(res.Body(), false)
 	if err != nil {
 		c.p.log.Warn("early media refused", "call", c.id, "status", res.StatusCode, "error", err)
 		return
 	}
-	neg.Send = false
 	neg.RemoteHold = false // an announcement is often sendonly; that is not the far end holding the call
 	c.mu.Lock()
 	first := !c.early
 	c.early = true
 	c.mu.Unlock()
 	if first {
-		err = c.startMedia(neg)
+		err = c.startMedia(neg) // muted (silence) until answered: c.early is set
 	} else {
 		err = c.applyNegotiated(neg)
 	}
@@ -283,6 +289,10 @@ func (c *Call) earlyMedia(res *sip.Response) {
 		return
 	}
 	if first {
+		c.mu.Lock()
+		med := c.med
+		c.mu.Unlock()
+		med.sendRTCP(false)
 		e := c.event(EventRinging)
 		e.State = "early_media"
 		c.p.emit(e)

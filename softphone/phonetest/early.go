@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,29 +18,50 @@ import (
 type earlyMedia struct {
 	toneHz int
 	d      time.Duration
-	final  int // status after the early media: 200 answers, anything else fails the call
+	final  int    // status after the early media: 200 answers, anything else fails the call
+	dir    string // direction of the 183's SDP: sendonly (an announcement) or sendrecv
 
-	heardEarly, heardAnswered atomic.Int64 // packets from the phone before the final response, and in 600 ms after a 200
+	heard EarlyHeard
 }
 
-// EarlyHeard returns the packets the early-media source received from the phone before its final
-// response, and in the 600 ms after a 200 OK.
-func (e *Edge) EarlyHeard() (early, answered int64) {
+// EarlyHeard counts what the early-media source received from the phone before its final response and in
+// the 600 ms after a 200 OK: RTP packets, those carrying sound (a PCMU payload that is not all silence),
+// and RTCP packets.
+type EarlyHeard struct {
+	RTP, Loud, RTCP                         atomic.Int64 // before the final response
+	AnsweredRTP, AnsweredLoud, AnsweredRTCP atomic.Int64 // after a 200
+}
+
+// Heard returns the counters of the early-media source (nil before EarlyMedia).
+func (e *Edge) Heard() *EarlyHeard {
 	e.mu.Lock()
-	em := e.early
-	e.mu.Unlock()
-	if em == nil {
-		return 0, 0
+	defer e.mu.Unlock()
+	if e.early == nil {
+		return nil
 	}
-	return em.heardEarly.Load(), em.heardAnswered.Load()
+	return &e.early.heard
+}
+
+// loud reports whether an RTP packet's PCMU payload carries sound (0xFF and 0x7F are mu-law zero).
+func loud(pkt []byte) bool {
+	if len(pkt) <= 12 {
+		return false
+	}
+	for _, b := range pkt[12:] {
+		if b != 0xFF && b != 0x7F {
+			return true
+		}
+	}
+	return false
 }
 
 // EarlyMedia makes the edge answer every INVITE with 183 Session Progress carrying a plain RTP PCMU
-// SDP answer, play a toneHz tone (PCMU, 20 ms packets) to the address the phone offered for d, then
-// send final (200 with the same SDP, or a failure status such as 404). Use an account with SRTP off.
-func (e *Edge) EarlyMedia(toneHz int, d time.Duration, final int) {
+// SDP answer with direction dir (sendonly or sendrecv), play a toneHz tone (PCMU, 20 ms packets) to the
+// address the phone offered for d, then send final (200 with a sendrecv SDP, or a failure status such
+// as 404). Use an account with SRTP off.
+func (e *Edge) EarlyMedia(toneHz int, d time.Duration, final int, dir string) {
 	e.mu.Lock()
-	e.early = &earlyMedia{toneHz: toneHz, d: d, final: final}
+	e.early = &earlyMedia{toneHz: toneHz, d: d, final: final, dir: dir}
 	e.mu.Unlock()
 }
 
@@ -64,20 +86,30 @@ func (e *Edge) playEarly(req *sip.Request, tx sip.ServerTransaction, em *earlyMe
 	go func() {
 		buf := make([]byte, 1500)
 		for {
-			if _, _, err := conn.ReadFromUDP(buf); err != nil {
+			n, _, err := conn.ReadFromUDP(buf)
+			if err != nil {
 				return
 			}
+			rtp, snd, rtcp := &em.heard.RTP, &em.heard.Loud, &em.heard.RTCP
 			select {
 			case <-answered:
-				em.heardAnswered.Add(1)
+				rtp, snd, rtcp = &em.heard.AnsweredRTP, &em.heard.AnsweredLoud, &em.heard.AnsweredRTCP
 			default:
-				em.heardEarly.Add(1)
+			}
+			switch pkt := buf[:n]; {
+			case n >= 8 && pkt[1] >= 200 && pkt[1] <= 206:
+				rtcp.Add(1)
+			case loud(pkt):
+				rtp.Add(1)
+				snd.Add(1)
+			default:
+				rtp.Add(1)
 			}
 		}
 	}()
 	port := conn.LocalAddr().(*net.UDPAddr).Port
 	body := []byte(fmt.Sprintf("v=0\r\no=- 7 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
-		"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n", port))
+		"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-mux\r\na=%s\r\n", port, em.dir))
 	respond := func(code int, reason string, b []byte) {
 		res := sip.NewResponseFromRequest(req, code, reason, b)
 		res.To().Params.Add("tag", "early")
@@ -107,7 +139,7 @@ func (e *Edge) playEarly(req *sip.Request, tx sip.ServerTransaction, em *earlyMe
 	}
 	if em.final == 200 {
 		close(answered)
-		respond(200, "OK", []byte(string(body[:len(body)-len("a=sendonly\r\n")])+"a=sendrecv\r\n"))
+		respond(200, "OK", []byte(strings.Replace(string(body), "a="+em.dir, "a=sendrecv", 1)))
 		time.Sleep(600 * time.Millisecond)
 		return
 	}
