@@ -321,7 +321,9 @@ func (p *Proxy) Serve(access []Socket, core Socket) error {
 		starts = append(starts, func() func() error {
 			o := admitOptions{}
 			if coreTLS { // the PBX connects with TLS and is handed the edge's certificate
-				o.tlsConf, o.handshake = p.tlsConf, cfg.Limits.TLSHandshakeTimeout.D()
+				sc := p.tlsConf.Clone()
+				sc.ClientAuth, sc.ClientCAs = tls.NoClientCert, nil // phones' client CA is not the PBX's
+				o.tlsConf, o.handshake = sc, cfg.Limits.TLSHandshakeTimeout.D()
 			}
 			l := newAdmitListener(core.Stream, o)
 			p.mu.Lock()
