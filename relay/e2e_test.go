@@ -45,7 +45,8 @@ func startCapture(t *testing.T) *capture {
 	t.Helper()
 	testpeers.Require(t, "tshark")
 	file := filepath.Join(t.TempDir(), "lo.pcap")
-	cmd := exec.Command("tshark", "-q", "-i", "lo", "-f", "udp portrange 20000-29999", "-w", file)
+	// IPv4 only: tests of other packages running at the same time may relay IPv6 media on these ports.
+	cmd := exec.Command("tshark", "-q", "-i", "lo", "-f", "ip and udp portrange 20000-29999", "-w", file)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -95,11 +96,12 @@ func (c *capture) stop(t *testing.T) []packet {
 		sp, _ := strconv.Atoi(f[1])
 		dp, _ := strconv.Atoi(f[3])
 		pl, err := hex.DecodeString(strings.ReplaceAll(f[4], ":", ""))
-		if err != nil {
-			continue
+		src, err1 := netip.ParseAddr(f[0])
+		dst, err2 := netip.ParseAddr(f[2])
+		if err != nil || err1 != nil || err2 != nil {
+			continue // not an IPv4 UDP packet with a payload
 		}
-		ps = append(ps, packet{src: netip.AddrPortFrom(netip.MustParseAddr(f[0]), uint16(sp)),
-			dst: netip.AddrPortFrom(netip.MustParseAddr(f[2]), uint16(dp)), payload: pl})
+		ps = append(ps, packet{src: netip.AddrPortFrom(src, uint16(sp)), dst: netip.AddrPortFrom(dst, uint16(dp)), payload: pl})
 	}
 	return ps
 }
