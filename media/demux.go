@@ -1,5 +1,7 @@
 package media
 
+import "encoding/binary"
+
 // PacketClass is what a datagram on a media port is, by its first byte (RFC 7983 as
 // updated by RFC 9443) and, for RTP/RTCP, its second byte (RFC 5761).
 type PacketClass int
@@ -59,4 +61,19 @@ func Classify(pkt []byte) PacketClass {
 // the version or length.
 func IsRTCP(pkt []byte) bool {
 	return len(pkt) >= 2 && pkt[1] >= 192 && pkt[1] <= 223
+}
+
+// IsClearRTCP reports whether pkt is a well-formed clear-text RTCP compound packet: its length fields
+// cover it exactly, with no SRTCP index and authentication tag after them. On an SRTP session such a
+// packet is not SRTCP (baresip sends its APP "PING" and its final RTCP BYE unencrypted); callers use
+// this to tell it from a forged or mis-keyed SRTCP packet after authentication failed.
+func IsClearRTCP(pkt []byte) bool {
+	off := 0
+	for off+4 <= len(pkt) {
+		if pkt[off]>>6 != 2 {
+			return false
+		}
+		off += (int(binary.BigEndian.Uint16(pkt[off+2:off+4])) + 1) * 4
+	}
+	return off == len(pkt) && len(pkt) > 0
 }

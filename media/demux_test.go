@@ -1,6 +1,9 @@
 package media
 
-import "testing"
+import (
+	"encoding/hex"
+	"testing"
+)
 
 func TestClassifyAndIsRTCP(t *testing.T) {
 	tests := []struct {
@@ -39,5 +42,26 @@ func TestClassifyAndIsRTCP(t *testing.T) {
 	}
 	if PacketRTCP.String() != "rtcp" || PacketClass(99).String() != "unknown" || PacketClass(-1).String() != "unknown" {
 		t.Error("PacketClass names")
+	}
+}
+
+func TestIsClearRTCP(t *testing.T) {
+	// baresip's final RTCP BYE ("Adjo") and SDES, sent in clear on an SRTP session.
+	bye, _ := hex.DecodeString("81cb00035140639e0441646a6f00000081ca00065140639e01117369703a626f62403132372e302e302e3100")
+	if !IsClearRTCP(bye) {
+		t.Error("a clear-text RTCP BYE+SDES compound not recognised")
+	}
+	enc, err := NewEncryptor(CryptoAttr{Tag: 1, Suite: SuiteAES80, Key: make([]byte, 16), Salt: make([]byte, 14)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srtcp, err := enc.EncryptRTCP(nil, bye)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"SRTCP (index and tag follow)": srtcp, "truncated": bye[:20], "empty": nil, "not v2": {0x01, 0xc9, 0, 0}} {
+		if IsClearRTCP(b) {
+			t.Errorf("%s taken for clear-text RTCP", name)
+		}
 	}
 }

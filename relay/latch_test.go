@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sipedge/sipedge/media"
@@ -158,5 +159,28 @@ func TestPlainAccessLatch(t *testing.T) {
 	expectNothing(t, other, other.rtp, 100*time.Millisecond)
 	if leg := s.Stats().Streams[0].Legs[Caller]; leg.UnknownSource != 1 || leg.Remote != phone.addr() {
 		t.Fatalf("plain phone leg %+v", leg)
+	}
+}
+
+// Clear-text RTCP on an SRTP leg (baresip sends its final RTCP BYE so) is dropped and counted as
+// malformed, not as an authentication failure, so that metric keeps meaning forged or mis-keyed packets.
+func TestClearTextRTCPIsNotAnAuthFailure(t *testing.T) {
+	r := testRelay(t, nil)
+	c := phoneCall(t, r, "clear-rtcp", media.SuiteGCM128, true)
+	defer c.s.Close(ReasonHangup)
+	expectRTP(t, c.phone, c.edgeAccess, c.pbx, 0, pcmuPayload(1))
+	bye, err := rtcp.Marshal([]rtcp.Packet{&rtcp.Goodbye{Sources: []uint32{c.phone.ssrc}, Reason: "Adjo"},
+		&rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{Source: c.phone.ssrc,
+			Items: []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: "sip:bob@127.0.0.1"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.phone.rtp.WriteToUDPAddrPort(bye, c.edgeAccess); err != nil {
+		t.Fatal(err)
+	}
+	expectNothing(t, c.pbx, c.pbx.rtp, 300*time.Millisecond)
+	leg := c.s.Stats().Streams[0].Legs[Caller]
+	if leg.Malformed != 1 || leg.AuthFailures != 0 {
+		t.Errorf("malformed %d, auth failures %d: want the clear-text RTCP as malformed", leg.Malformed, leg.AuthFailures)
 	}
 }

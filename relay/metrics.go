@@ -14,7 +14,7 @@ const (
 	resAuthFailed                  // SRTP/SRTCP tag did not verify, or unauthenticated junk
 	resReplay                      // SRTP/SRTCP index already seen
 	resUnknownSource               // source address not allowed for this leg
-	resMalformed                   // not an RTP/RTCP packet
+	resMalformed                   // not an RTP/RTCP packet, or clear-text RTCP on an SRTP leg
 	resDropped                     // accepted but not forwarded: no destination yet, send error
 	numResults
 )

@@ -1,7 +1,6 @@
 package softphone
 
 import (
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -114,19 +113,6 @@ func (m *mediaSession) handleRTP(pkt, plain []byte, from netip.AddrPort, now tim
 	}
 }
 
-// isClearRTCP reports whether pkt is a well-formed clear-text RTCP compound packet: its length fields
-// cover it exactly, with no SRTCP index and authentication tag after them.
-func isClearRTCP(pkt []byte) bool {
-	off := 0
-	for off+4 <= len(pkt) {
-		if pkt[off]>>6 != 2 {
-			return false
-		}
-		off += (int(binary.BigEndian.Uint16(pkt[off+2:off+4])) + 1) * 4
-	}
-	return off == len(pkt) && len(pkt) > 0
-}
-
 // countDecryptFailure counts a packet that failed SRTP/SRTCP authentication: an SRTP error when it
 // came from the peer's media addresses, a stray packet otherwise.
 func (m *mediaSession) countDecryptFailure(from netip.AddrPort) {
@@ -147,7 +133,7 @@ func (m *mediaSession) handleRTCP(pkt, plain []byte, from netip.AddrPort, now ti
 		var err error
 		orig := pkt
 		if pkt, err = dec.DecryptRTCP(plain[:0], pkt); err != nil {
-			if errors.Is(err, media.ErrMalformedPacket) || isClearRTCP(orig) {
+			if errors.Is(err, media.ErrMalformedPacket) || media.IsClearRTCP(orig) {
 				// Clear-text RTCP on an SRTP session: baresip sends its APP "PING" keepalive and its final
 				// RTCP BYE unencrypted. Dropped; only failed SRTCP counts as an SRTP error.
 				return

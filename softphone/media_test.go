@@ -1,7 +1,6 @@
 package softphone
 
 import (
-	"encoding/hex"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sipedge/sipedge/internal/testpeers"
-	"github.com/sipedge/sipedge/media"
 )
 
 // mediaPair negotiates two local SDPs and starts two media sessions wired to each other.
@@ -216,26 +214,5 @@ func BenchmarkSendFrame(b *testing.B) {
 				a.sendFrame(sc)
 			}
 		})
-	}
-}
-
-func TestIsClearRTCP(t *testing.T) {
-	// baresip's final RTCP BYE ("Adjo") and SDES, sent in clear on an SRTP session.
-	bye, _ := hex.DecodeString("81cb00035140639e0441646a6f00000081ca00065140639e01117369703a626f62403132372e302e302e3100")
-	if !isClearRTCP(bye) {
-		t.Error("a clear-text RTCP BYE+SDES compound not recognised")
-	}
-	enc, err := media.NewEncryptor(media.CryptoAttr{Tag: 1, Suite: media.SuiteAES80, Key: make([]byte, 16), Salt: make([]byte, 14)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srtcp, err := enc.EncryptRTCP(nil, bye)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range map[string][]byte{"SRTCP (index and tag follow)": srtcp, "truncated": bye[:20], "empty": nil, "not v2": {0x01, 0xc9, 0, 0}} {
-		if isClearRTCP(b) {
-			t.Errorf("%s taken for clear-text RTCP", name)
-		}
 	}
 }
