@@ -122,6 +122,25 @@ func RunLoad(rt *RelayUnderTest, spec LoadSpec, run string) (LoadResult, error) 
 	if spec.Mode == ModeRTPtoSRTP {
 		send, recvConn = pbx, phone
 	}
+	primed := 0
+	for _, s := range ss { // rtp-srtp: the phone speaks first, as phones do
+		if s.prime != nil {
+			if _, err := phone.WriteToUDPAddrPort(s.prime, s.access); err != nil {
+				return res, err
+			}
+			primed++
+		}
+	}
+	if primed > 0 { // the relay has taken them once they come out on the PBX side
+		_ = pbx.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 1500)
+		for ; primed > 0; primed-- {
+			if _, _, err := pbx.ReadFromUDPAddrPort(b); err != nil {
+				break
+			}
+		}
+		_ = pbx.SetReadDeadline(time.Time{})
+	}
 	rc := newReceiver(recvConn, ss, perSession, spec.Window)
 	go rc.run()
 	defer func() { _ = recvConn.SetReadDeadline(time.Now()); <-rc.done }()

@@ -41,6 +41,10 @@ type rtpSession struct {
 	ts     uint32
 	dec    *media.Decryptor // rtp-srtp: what the relay sends the phone (checked in the warm-up)
 	pre    [][]byte         // srtp-rtp: packets encrypted with the phone's key, in order
+	// rtp-srtp: one SRTP packet of the phone's own stream, sent to access before the load as a real
+	// phone would: the edge sends nothing to a phone before it has sent an authenticated packet.
+	prime  []byte
+	access netip.AddrPort
 }
 
 // rtpPayloadLen is the payload of a 20 ms G.711 packet; with the 12-byte header every packet the
@@ -94,9 +98,17 @@ func setupSessions(rt *RelayUnderTest, mode string, n, perSession int, phone, pb
 		case ModeRTP:
 			s.dst = access
 		case ModeRTPtoSRTP:
-			s.dst = core
+			s.dst, s.access = core, access
 			if s.dec, err = media.NewDecryptor(line); err != nil {
 				return nil, fmt.Errorf("%s answer %d: relay's key: %w", rt.Name, i, err)
+			}
+			enc, err := media.NewEncryptor(phoneKey)
+			if err != nil {
+				return nil, err
+			}
+			phoneStream := &rtpSession{ssrc: s.ssrc ^ 0x80000000}
+			if s.prime, err = enc.EncryptRTP(nil, phoneStream.plain(nil)); err != nil {
+				return nil, err
 			}
 		case ModeSRTPtoRTP:
 			s.dst = access

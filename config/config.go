@@ -80,14 +80,15 @@ type Auth struct {
 
 // Media configures media anchoring.
 type Media struct {
-	AccessIP    string   `yaml:"access_ip" doc:"IP address the edge binds toward the phones (and advertises in SDP unless media.advertise is set). Empty: the address the phone's signaling connection arrived on."`
-	Advertise   string   `yaml:"advertise" doc:"Public IP written into SDP toward the phones instead of the bound access address, for an edge behind 1:1 NAT (a cloud VM binds its private address, phones reach the public one). Empty: the bound address."`
-	CoreIP      string   `yaml:"core_ip" doc:"IP address the edge binds and advertises in SDP toward the PBX."`
-	PortRange   string   `yaml:"port_range" doc:"UDP port range for media relay ports, as FIRST-LAST (both even-aligned pairs are used for RTP/RTCP)."`
-	SRTP        string   `yaml:"srtp" doc:"Access-side SRTP: required (offers without usable SDES crypto get 488), optional (SRTP when offered, else RTP) or off."`
-	CoreSRTP    string   `yaml:"core_srtp" doc:"Core-side SRTP: accept (plain RTP offers toward the PBX; SRTP when the PBX offers it) or required (SDES SRTP offers toward the PBX, SRTP required from it; needs TLS toward the PBX so the keys are not sent in clear)."`
-	Timeout     Duration `yaml:"timeout" doc:"A call with no media packets for this long is ended with BYE on both sides."`
-	HoldTimeout Duration `yaml:"hold_timeout" doc:"Media timeout while a call is on hold."`
+	AccessIP        string   `yaml:"access_ip" doc:"IP address the edge binds toward the phones (and advertises in SDP unless media.advertise is set). Empty: the address the phone's signaling connection arrived on."`
+	Advertise       string   `yaml:"advertise" doc:"Public IP written into SDP toward the phones instead of the bound access address, for an edge behind 1:1 NAT (a cloud VM binds its private address, phones reach the public one). Empty: the bound address."`
+	CoreIP          string   `yaml:"core_ip" doc:"IP address the edge binds and advertises in SDP toward the PBX."`
+	PortRange       string   `yaml:"port_range" doc:"UDP port range for media relay ports, as FIRST-LAST (both even-aligned pairs are used for RTP/RTCP)."`
+	SRTP            string   `yaml:"srtp" doc:"Access-side SRTP: required (offers without usable SDES crypto get 488), optional (SRTP when offered, else RTP) or off."`
+	SendBeforeLatch bool     `yaml:"send_before_latch" doc:"Send media toward an SRTP phone before it has sent an authenticated packet (to the address in its SDP). Off: media waits for the phone's first authenticated packet, so an authenticated user cannot point a call's media at a third party; the softphone sends at once (and an RTCP report during early media). Turn on only for phones on a LAN that stay silent during early media."`
+	CoreSRTP        string   `yaml:"core_srtp" doc:"Core-side SRTP: accept (plain RTP offers toward the PBX; SRTP when the PBX offers it) or required (SDES SRTP offers toward the PBX, SRTP required from it; needs TLS toward the PBX so the keys are not sent in clear)."`
+	Timeout         Duration `yaml:"timeout" doc:"A call with no media packets for this long is ended with BYE on both sides."`
+	HoldTimeout     Duration `yaml:"hold_timeout" doc:"Media timeout while a call is on hold."`
 }
 
 // Limits protects the edge from bad input.

@@ -18,7 +18,7 @@ func (a *App) newRelay() error {
 	if err != nil {
 		return fmt.Errorf("media.port_range: %w", err)
 	}
-	c := relay.Config{PortMin: pr.First, PortMax: pr.Last, SRTP: m.SRTP, CoreSRTP: m.CoreSRTP, Timeout: m.Timeout.D(),
+	c := relay.Config{PortMin: pr.First, PortMax: pr.Last, SRTP: m.SRTP, CoreSRTP: m.CoreSRTP, SendBeforeLatch: m.SendBeforeLatch, Timeout: m.Timeout.D(),
 		HoldTimeout: m.HoldTimeout.D(), Log: a.Log.Named("media"), Registerer: a.Registry,
 		OnTimeout: func(id, reason string) {
 			go func() { // never block the relay's timer goroutine (ending the call closes the session)

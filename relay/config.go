@@ -98,6 +98,11 @@ type Config struct {
 	PortMin, PortMax int
 	// SRTP is the access-side mode: SRTPRequired (default), SRTPOptional or SRTPOff.
 	SRTP string
+	// SendBeforeLatch sends media toward an SRTP phone before it has sent an authenticated packet, to the
+	// address in its SDP. Off by default: that address is only the phone's claim, and an authenticated
+	// user could point a call's media at a third party. Turn it on only for phones on a LAN that send
+	// nothing during early media.
+	SendBeforeLatch bool
 	// CoreSRTP is the core-side mode: CoreSRTPAccept (default: plain RTP offers, SRTP when the PBX
 	// offers it) or SRTPRequired (SDES SRTP offers toward the PBX, SRTP required from it).
 	CoreSRTP string

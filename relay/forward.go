@@ -311,6 +311,11 @@ func (l *leg) dest(c *legConfig, isRTCP bool) (netip.AddrPort, *sock) {
 			if p := l.latch[0].Load(); p != nil {
 				return *p, l.socks[0]
 			}
+			if c.mode == latchAuth && !l.r.cfg.SendBeforeLatch {
+				// Nothing goes to an SRTP party before it has sent an authenticated packet: the address in
+				// its SDP is only its claim (an authenticated user could name a third party's address).
+				return netip.AddrPort{}, l.socks[0]
+			}
 		}
 
 		return c.rtpAddr, l.socks[0]
@@ -318,6 +323,13 @@ func (l *leg) dest(c *legConfig, isRTCP bool) (netip.AddrPort, *sock) {
 	if c.mode != latchStrict {
 		if p := l.latch[1].Load(); p != nil {
 			return *p, l.socks[1]
+		}
+		if c.mode == latchAuth && !l.r.cfg.SendBeforeLatch {
+			p := l.latch[0].Load()
+			if p == nil {
+				return netip.AddrPort{}, l.socks[1]
+			}
+			return netip.AddrPortFrom(p.Addr(), c.rtcpAddr.Port()), l.socks[1] // the proven address, the SDP's RTCP port
 		}
 	}
 

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"net"
 	"net/netip"
@@ -199,8 +200,12 @@ func TestRelayPhoneToPhone(t *testing.T) {
 	b.enc, _ = media.NewEncryptor(bLine)
 	b.dec, _ = media.NewDecryptor(offered[1])
 	b.ssrc = 77
-	expectRTP(t, a, mediaAddr(t, ans, 0), b, 0, pcmuPayload(3))
-	expectRTP(t, b, mediaAddr(t, out, 0), a, 0, pcmuPayload(4))
+	// Nothing goes to a phone before it has sent an authenticated packet (its SDP address is only a
+	// claim): alice's first packet, sent before bob has sent anything, is held back.
+	a.sendRTP(mediaAddr(t, ans, 0), 0, pcmuPayload(2))
+	expectNothing(t, b, b.rtp, 200*time.Millisecond)
+	expectRTP(t, b, mediaAddr(t, out, 0), a, 0, pcmuPayload(4)) // alice has sent: she gets bob's
+	expectRTP(t, a, mediaAddr(t, ans, 0), b, 0, pcmuPayload(3)) // and bob, having sent, gets hers
 
 	// A re-offer from bob (the callee) is attributed to bob by its o= line.
 	re, err := s.OfferTo(Access, Access, sdpOpts{origin: "bob 7", ver: 1, addr: b.addr(), proto: "RTP/SAVP", attrs: append(cryptoAttrs(bLine), "sendonly")}.body(), netip.Addr{})
@@ -218,5 +223,20 @@ func TestRelayPhoneToPhone(t *testing.T) {
 	}
 	if _, err := s.OfferBy(Callee, Access, Access, sdpOpts{origin: "bob 8", addr: b.addr(), proto: "RTP/SAVP", attrs: cryptoAttrs(bLine)}.body(), netip.Addr{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With SendBeforeLatch (an explicit option for silent phones on a LAN) the PBX's media reaches the phone
+// at its SDP address before the phone has sent anything; by default it is held until the phone has.
+func TestSendBeforeLatch(t *testing.T) {
+	for _, before := range []bool{false, true} {
+		r := testRelay(t, func(c *Config) { c.SendBeforeLatch = before })
+		c := phoneCall(t, r, fmt.Sprintf("before-%v", before), media.SuiteGCM128, true)
+		c.pbx.sendRTP(c.edgeCore, 0, pcmuPayload(5))
+		got, _ := c.phone.recv(c.phone.rtp, false, 300*time.Millisecond)
+		if (got != nil) != before {
+			t.Errorf("SendBeforeLatch %v: phone got a packet before sending one: %v", before, got != nil)
+		}
+		c.s.Close(ReasonHangup)
 	}
 }
