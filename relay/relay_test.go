@@ -240,3 +240,18 @@ func TestSendBeforeLatch(t *testing.T) {
 		c.s.Close(ReasonHangup)
 	}
 }
+
+// Early media toward a phone that sends no RTP yet (a receive-only announcement): its first SRTCP report
+// is an authenticated packet too, and after it the PBX's media reaches the phone.
+func TestRTCPAloneLatchesForEarlyMedia(t *testing.T) {
+	r := testRelay(t, nil)
+	c := phoneCall(t, r, "early-rtcp", media.SuiteGCM128, true)
+	defer c.s.Close(ReasonHangup)
+	c.pbx.sendRTP(c.edgeCore, 0, pcmuPayload(6))
+	expectNothing(t, c.phone, c.phone.rtp, 200*time.Millisecond) // nothing before the phone has spoken
+	sendRTCP(t, c.phone, c.phone.rtp, c.edgeAccess, rtcpRR(t, c.phone.ssrc))
+	if got, _ := c.pbx.recv(c.pbx.rtp, true, 2*time.Second); got == nil {
+		t.Fatal("the phone's SRTCP report did not reach the PBX")
+	}
+	expectRTP(t, c.pbx, c.edgeCore, c.phone, 0, pcmuPayload(7))
+}
