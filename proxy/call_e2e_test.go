@@ -48,14 +48,7 @@ func TestCallsBothWaysThroughEdge(t *testing.T) {
 	// bob -> alice: the PBX routes through the edge by Path; alice holds and resumes (re-INVITE from
 	// the access side) and hangs up (BYE from the access side).
 	time.Sleep(1100 * time.Millisecond) // baresip names recordings by the second
-	if err := bob.Dial("sip:alice@pbx.test"); err != nil {
-		t.Fatal(err)
-	}
-	in := waitEvent(t, aEv, softphone.EventIncoming, "", 10*time.Second)
-	ac, err := alice.Call(in.Call)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ac := incomingCall(t, bob, "sip:alice@pbx.test", alice, aEv)
 	rec2 := filepath.Join(dir, "a2.wav")
 	if err := ac.Answer(&softphone.MediaOptions{Play: "tone:440", Record: rec2}); err != nil {
 		t.Fatal(err)

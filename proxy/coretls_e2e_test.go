@@ -52,14 +52,7 @@ func TestTLSAndSRTPTowardPBX(t *testing.T) {
 
 	// bob -> alice: Kamailio follows the Path to the edge's TLS core listener.
 	time.Sleep(1100 * time.Millisecond) // baresip names recordings by the second
-	if err := bob.Dial("sip:alice@pbx.test"); err != nil {
-		t.Fatal(err)
-	}
-	in := waitEvent(t, aEv, softphone.EventIncoming, "", 10*time.Second)
-	ac, err := alice.Call(in.Call)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ac := incomingCall(t, bob, "sip:alice@pbx.test", alice, aEv)
 	if err := ac.Answer(&softphone.MediaOptions{Play: "silence"}); err != nil {
 		t.Fatal(err)
 	}

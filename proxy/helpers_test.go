@@ -33,3 +33,18 @@ func waitEvent(t *testing.T, ch <-chan softphone.Event, typ softphone.EventType,
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context { return edgetest.Ctx(t, d) }
+
+// incomingCall makes the desk phone call uri and returns the phone's ringing incoming call (events: the
+// phone's event stream).
+func incomingCall(t *testing.T, desk *testpeers.Baresip, uri string, p *softphone.Phone, events <-chan softphone.Event) *softphone.Call {
+	t.Helper()
+	if err := desk.Dial(uri); err != nil {
+		t.Fatal(err)
+	}
+	in := waitEvent(t, events, softphone.EventIncoming, "", 10*time.Second)
+	c, err := p.Call(in.Call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -84,11 +84,7 @@ func TestNoCoreAddressReachesAccessSide(t *testing.T) {
 	}
 	waitEvent(t, aEv, softphone.EventEnded, call.ID(), 5*time.Second)
 
-	if err := bob.Dial("sip:alice@pbx.test"); err != nil {
-		t.Fatal(err)
-	}
-	in := waitEvent(t, aEv, softphone.EventIncoming, "", 5*time.Second)
-	ac, _ := alice.Call(in.Call)
+	ac := incomingCall(t, bob, "sip:alice@pbx.test", alice, aEv)
 	if err := ac.Answer(&softphone.MediaOptions{Play: "tone:440"}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,11 +26,7 @@ func TestUDPCoreSide(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvent(t, aEv, softphone.EventEnded, call.ID(), 5*time.Second)
-	if err := bob.Dial("sip:alice@pbx.test"); err != nil {
-		t.Fatal(err)
-	}
-	in := waitEvent(t, aEv, softphone.EventIncoming, "", 5*time.Second)
-	c2, _ := alice.Call(in.Call)
+	c2 := incomingCall(t, bob, "sip:alice@pbx.test", alice, aEv)
 	if err := c2.Answer(&softphone.MediaOptions{Play: "tone:440"}); err != nil {
 		t.Fatal(err)
 	}
