@@ -69,9 +69,9 @@ func (c *Config) Validate() Errors {
 	if len(c.Listen.Access) > 0 && !hasTLS {
 		add("listen.access", "at least one tls:// listener is required (remote phones connect over TLS)")
 	}
-	coreEP, err := ParseEndpoint(c.Listen.Core, true, "udp", "tcp", "tls")
-	if err != nil {
-		add("listen.core", "%v (the core side speaks udp, tcp or tls to the PBX)", err)
+	coreEP, coreErr := ParseEndpoint(c.Listen.Core, true, "udp", "tcp", "tls")
+	if coreErr != nil {
+		add("listen.core", "%v (the core side speaks udp, tcp or tls to the PBX)", coreErr)
 	}
 	if a := c.Listen.Advertise; a != "" && (strings.ContainsAny(a, " \t:;@<>\"/") || len(a) > 253) {
 		add("listen.advertise", "%q is not a host name or IPv4 address (no port, no scheme)", a)
@@ -101,7 +101,7 @@ func (c *Config) Validate() Errors {
 	switch {
 	case tlsTargets > 0 && tlsTargets < len(c.PBX.Targets):
 		add("pbx.targets", "mixes tls:// and other targets: use TLS toward every PBX target or none")
-	case tlsTargets > 0 && !coreTLS && err == nil:
+	case tlsTargets > 0 && !coreTLS && coreErr == nil:
 		add("listen.core", "is %s:// but pbx.targets are tls://: the PBX's requests to the edge would travel unencrypted; use tls://", coreEP.Transport)
 	case coreTLS && len(c.PBX.Targets) > 0 && tlsTargets == 0:
 		add("listen.core", "is tls:// but pbx.targets are not: use tls:// targets too (or a udp/tcp core listener)")

@@ -1,6 +1,7 @@
 package edgeapp
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -22,10 +23,10 @@ func (a *App) adminAPI() {
 	a.Admin.Handle("GET /calls", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, a.Proxy.Dialogs()) })
 	a.Admin.Handle("DELETE /calls/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		var users []string
-		for _, d := range a.Proxy.Dialogs() {
-			if d.ID == id && d.Method == "INVITE" {
-				users = append(users, d.UserA, d.UserB)
+		ev := secevent.Event{Type: secevent.CallTerminatedByOperator, CallID: id, Reason: "ended via the admin API"}
+		for _, d := range a.Proxy.Dialogs() { // the first party the edge knows a user for
+			if d.ID == id && d.Method == "INVITE" && ev.User == "" {
+				ev.User = cmp.Or(d.UserA, d.UserB)
 			}
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
@@ -34,15 +35,8 @@ func (a *App) adminAPI() {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
-		ev := secevent.Event{Type: secevent.CallTerminatedByOperator, CallID: id, Reason: "ended via the admin API"}
 		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 			ev.SrcIP, ev.SrcPort = ap.Addr().Unmap().String(), int(ap.Port())
-		}
-		for _, u := range users {
-			if u != "" {
-				ev.User = u // the first party the edge knows a user for
-				break
-			}
 		}
 		_ = a.Sec.Emit(ev)
 		w.WriteHeader(http.StatusNoContent)

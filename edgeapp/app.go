@@ -204,15 +204,9 @@ func (a *App) loadTLS() error {
 	}
 	a.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: minV}
 	if a.Cfg.TLS.ClientCAFile != "" {
-		pem, err := os.ReadFile(a.Cfg.Path(a.Cfg.TLS.ClientCAFile))
-		if err != nil {
-			return fmt.Errorf("tls.client_ca_file: %w", err)
+		if a.TLS.ClientCAs, err = a.caPool("tls.client_ca_file", a.Cfg.TLS.ClientCAFile); err != nil {
+			return err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("tls.client_ca_file: no PEM certificates in %s", a.Cfg.TLS.ClientCAFile)
-		}
-		a.TLS.ClientCAs = pool
 		a.TLS.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	a.Fingerprint = tlsutil.Fingerprint(cert.Certificate[0])
@@ -220,20 +214,27 @@ func (a *App) loadTLS() error {
 	pt := a.Cfg.PBX.TLS
 	a.CoreTLS = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: pt.ServerName, InsecureSkipVerify: pt.InsecureSkipVerify}
 	if pt.CAFile != "" {
-		pem, err := os.ReadFile(a.Cfg.Path(pt.CAFile))
-		if err != nil {
-			return fmt.Errorf("pbx.tls.ca_file: %w", err)
+		if a.CoreTLS.RootCAs, err = a.caPool("pbx.tls.ca_file", pt.CAFile); err != nil {
+			return err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("pbx.tls.ca_file: no PEM certificates in %s", pt.CAFile)
-		}
-		a.CoreTLS.RootCAs = pool
 	}
 	if pt.InsecureSkipVerify {
 		a.Log.Warn("pbx.tls.insecure_skip_verify: the PBX's certificate is not verified")
 	}
 	return nil
+}
+
+// caPool reads the PEM CA bundle of a config field.
+func (a *App) caPool(field, file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(a.Cfg.Path(file))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificates in %s", field, file)
+	}
+	return pool, nil
 }
 
 func openSocket(ep config.Endpoint) (Socket, error) {

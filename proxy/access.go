@@ -200,7 +200,7 @@ func fromUser(req *sip.Request) string {
 
 // udpLocalToward is the edge's UDP access address as seen by a phone at src: the listener's address,
 // with a wildcard IP replaced by the local address the kernel routes toward src (what the phone sent to,
-// in all but policy-routed setups). The edge serves one UDP access listener.
+// in all but policy-routed setups). l is the address of the UDP listener the phone's request arrived on.
 func (p *Proxy) udpLocalToward(l, src string) string {
 	ap, err := netip.ParseAddrPort(l)
 	if err != nil || !ap.Addr().IsUnspecified() {

@@ -208,11 +208,11 @@ func (m *mediaSession) Start(neg Negotiated, mo MediaOptions, onDTMF func(string
 	m.started = true
 	m.mu.Unlock()
 	m.wg.Add(2)
-	go m.receiveLoop()
+	go m.readLoop(m.conn, false)
 	go m.tickLoop()
 	if m.rtcpConn != nil {
 		m.wg.Add(1)
-		go m.rtcpLoop()
+		go m.readLoop(m.rtcpConn, true)
 	}
 	return nil
 }

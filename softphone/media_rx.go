@@ -12,13 +12,14 @@ import (
 	"github.com/sipedge/sipedge/media"
 )
 
-// receiveLoop reads RTP and RTCP until the socket closes.
-func (m *mediaSession) receiveLoop() {
+// readLoop reads one of the call's sockets until it closes: the RTP socket carries RTP and (with
+// rtcp-mux) RTCP; the RTCP socket (a peer without rtcp-mux) only RTCP.
+func (m *mediaSession) readLoop(conn *net.UDPConn, rtcpOnly bool) {
 	defer m.wg.Done()
 	buf := make([]byte, maxPacket)
 	plain := make([]byte, 0, maxPacket)
 	for {
-		n, from, err := m.conn.ReadFromUDPAddrPort(buf)
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -26,31 +27,11 @@ func (m *mediaSession) receiveLoop() {
 			continue
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		now := time.Now()
-		pkt := buf[:n]
-		if media.IsRTCP(pkt) {
-			m.handleRTCP(pkt, plain, from, now)
-			continue
-		}
-		m.handleRTP(pkt, plain, from, now)
-	}
-}
-
-// rtcpLoop reads the RTCP socket (a peer without rtcp-mux) until it closes.
-func (m *mediaSession) rtcpLoop() {
-	defer m.wg.Done()
-	buf := make([]byte, maxPacket)
-	plain := make([]byte, 0, maxPacket)
-	for {
-		n, from, err := m.rtcpConn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		if pkt := buf[:n]; media.IsRTCP(pkt) {
-			m.handleRTCP(pkt, plain, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), time.Now())
+		switch pkt := buf[:n]; {
+		case media.IsRTCP(pkt):
+			m.handleRTCP(pkt, plain, from, time.Now())
+		case !rtcpOnly:
+			m.handleRTP(pkt, plain, from, time.Now())
 		}
 	}
 }
