@@ -1,10 +1,13 @@
 package proxy_test
 
 import (
+	"bufio"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/sipedge/sipedge/config"
 	"github.com/sipedge/sipedge/internal/testpeers"
 )
@@ -90,5 +93,65 @@ func TestRegistrationForkToAllTargets(t *testing.T) {
 		if locs[0].Path == "" {
 			t.Errorf("target %d: location without Path: %+v", i+1, locs[0])
 		}
+	}
+}
+
+// A PBX that dies after the edge's request was written on its connection (here: it answers OPTIONS
+// probes, then closes the connection on a REGISTER without answering). The connection's close fails the
+// transaction at once: 503 in well under a second, not a wait for timer F (32 s).
+func TestPBXConnectionLostMidRequestGets503(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					var head strings.Builder
+					for {
+						line, err := r.ReadString('\n')
+						if err != nil {
+							return
+						}
+						head.WriteString(line)
+						if line == "\r\n" {
+							break
+						}
+					}
+					m, err := sip.ParseMessage([]byte(head.String()))
+					req, ok := m.(*sip.Request)
+					if err != nil || !ok || req.Method != sip.OPTIONS {
+						return // the "PBX" dies with the request unanswered
+					}
+					_, _ = c.Write([]byte(sip.NewResponseFromRequest(req, 200, "OK", nil).String()))
+				}
+			}()
+		}
+	}()
+	e := startEdge(t, func(c *config.Config) { c.PBX.Targets = []string{"tcp://" + l.Addr().String()} })
+	deadline := time.Now().Add(5 * time.Second)
+	for e.App.Proxy.Ready(t.Context()) != nil { // the probes find the target up
+		if time.Now().After(deadline) {
+			t.Fatal("the fake PBX never counted as up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c := dialRaw(t, "tls", e.TLS)
+	start := time.Now()
+	c.Send(c.Request("REGISTER", "sip:pbx.test", "sip:alice@pbx.test", "sip:alice@pbx.test", "Expires: 300\r\n", ""))
+	res := c.ReadFinal(5 * time.Second)
+	if res == nil || res.StatusCode != 503 {
+		t.Fatalf("REGISTER whose PBX connection closed: %v after %v, want 503", res, time.Since(start))
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("503 after %v, want under a second", el)
 	}
 }
